@@ -1,0 +1,17 @@
+"""mmshallow: shallow-but-strong backbones (RepVGG, ParNet, VanillaNet, ParameterNet,
+MobileNeXt) as an OpenMMLab 2.x plugin.
+
+``import mmshallow`` registers every module (scope ``mmshallow``) and lets mmengine load its own
+checkpoints under torch's safe ``weights_only`` loader. It imports neither mmdet, mmpretrain
+nor ``mmcv.ops``.
+"""
+from .utils import allow_mmengine_checkpoints
+from .version import __version__
+
+allow_mmengine_checkpoints()
+
+from . import engine, models  # noqa: E402,F401  (registers every module)
+from .models import reparameterize  # noqa: E402
+from .registry import HOOKS, MODELS  # noqa: E402
+
+__all__ = ['__version__', 'reparameterize', 'MODELS', 'HOOKS']

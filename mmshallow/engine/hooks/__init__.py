@@ -1,0 +1,3 @@
+from .reparam_hook import ReparamHook
+
+__all__ = ['ReparamHook']

@@ -1,0 +1,84 @@
+import copy
+import os.path as osp
+from typing import List
+
+import torch.nn as nn
+from mmengine.hooks import EMAHook, Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner.checkpoint import save_checkpoint, weights_to_cpu
+
+from mmshallow.models.layers import reparameterize
+from mmshallow.registry import HOOKS
+from mmshallow.version import __version__
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    return model.module if is_model_wrapper(model) else model
+
+
+def _ema_hooks(runner) -> List[EMAHook]:
+    return [hook for hook in runner.hooks if isinstance(hook, EMAHook)]
+
+
+@HOOKS.register_module()
+class ReparamHook(Hook):
+    """Evaluate and save the re-parameterized (fused) model.
+
+    - ``before_test_epoch``: fuses the model in place, so ``tools/test.py`` / ``mim test``
+      evaluate the deploy structure. Never during training or in-training validation (fusion
+      is irreversible and uses the BN running statistics).
+    - With an ``EMAHook`` (YOLOX/RTMDet configs), the EMA copy is fused too, so EMA's parameter
+      swap after the test still pairs equal structures. This hook runs after EMA's swap
+      (priority ``LOW`` vs EMA's 49), so the fused model is exactly what the unfused test would
+      evaluate: the EMA weights with the source BN statistics unless EMA updates buffers.
+    - ``after_train``: writes the fused weights (the EMA weights when EMA is used, as in
+      mmengine's checkpoints) as a deploy checkpoint next to the last checkpoint,
+      ``<last>_deploy.pth`` (``deploy.pth`` in the work dir if none was saved). Load it into
+      the ``deploy=True`` variant of the config.
+
+    Args:
+        save_deploy_checkpoint (bool): Write the deploy checkpoint after training.
+            Defaults to True.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, save_deploy_checkpoint: bool = True):
+        self.save_deploy_checkpoint = save_deploy_checkpoint
+
+    def before_test_epoch(self, runner) -> None:
+        model = _unwrap(runner.model)
+        for hook in _ema_hooks(runner):
+            ema = hook.ema_model
+            if not ema.update_buffers:
+                # The EMA copy's buffers are never used (EMA swaps parameters only); give it the
+                # source statistics so that what EMA swaps back after the test is the source
+                # model fused with its own statistics.
+                for ema_buffer, buffer in zip(ema.module.buffers(), model.buffers()):
+                    ema_buffer.data.copy_(buffer.data)
+            reparameterize(ema.module)
+        reparameterize(model)
+        runner.logger.info('ReparamHook: testing the re-parameterized (deploy) model')
+
+    def after_train(self, runner) -> None:
+        if not self.save_deploy_checkpoint:
+            return
+        model = copy.deepcopy(_unwrap(runner.model))
+        for hook in _ema_hooks(runner):
+            # What mmengine's checkpoints hold as 'state_dict' when EMA is on: the averaged
+            # parameters, with buffers that EMA either averaged or kept in sync with the source.
+            model.load_state_dict(hook.ema_model.module.state_dict())
+        reparameterize(model.eval())
+
+        last = runner.message_hub.get_info('last_ckpt')
+        if last:
+            out = osp.splitext(last)[0] + '_deploy.pth'
+        else:
+            out = osp.join(runner.work_dir, 'deploy.pth')
+        meta = dict(epoch=runner.epoch, iter=runner.iter, deploy=True,
+                    mmshallow_version=__version__)
+        dataset = getattr(runner.train_dataloader, 'dataset', None)
+        if getattr(dataset, 'metainfo', None) is not None:
+            meta['dataset_meta'] = copy.deepcopy(dataset.metainfo)
+        save_checkpoint(dict(meta=meta, state_dict=weights_to_cpu(model.state_dict())), out)
+        runner.logger.info(f'ReparamHook: deploy checkpoint saved to {out}')

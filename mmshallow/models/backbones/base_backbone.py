@@ -1,0 +1,66 @@
+from typing import List, Sequence, Tuple, Union
+
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from ..layers import ReparamModule, reparameterize_children
+
+
+class BaseShallowBackbone(ReparamModule):
+    """What every mmshallow backbone shares: ``out_indices``, ``frozen_stages``, ``norm_eval``
+    and ``switch_to_deploy`` over all of its re-parameterizable children.
+
+    Subclasses list their freezable parts, in order, from :meth:`frozen_parts`: part 0 is the
+    stem, part ``i`` the ``i``-th stage, and ``frozen_stages = k`` freezes parts ``0..k``.
+    """
+
+    fused_name = None
+
+    def __init__(self, out_indices: Union[int, Sequence[int]], num_stages: int,
+                 frozen_stages: int = -1, norm_eval: bool = False, deploy: bool = False,
+                 init_cfg=None):
+        super().__init__(deploy=deploy, init_cfg=init_cfg)
+        self.num_stages = num_stages
+        self.out_indices = self._parse_out_indices(out_indices, num_stages)
+        if not isinstance(frozen_stages, int) or not -1 <= frozen_stages <= num_stages:
+            raise ValueError(
+                f'frozen_stages {frozen_stages!r} out of range for {type(self).__name__} with '
+                f'{num_stages} stages: allowed -1 (none), 0 (stem) .. {num_stages}')
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+
+    def _parse_out_indices(self, out_indices, num_stages: int) -> Tuple[int, ...]:
+        if isinstance(out_indices, int):
+            out_indices = [out_indices]
+        if not isinstance(out_indices, Sequence) or not out_indices:
+            raise TypeError(f'out_indices must be an int or a non-empty sequence of ints, '
+                            f'got {out_indices!r}')
+        parsed = []
+        for index in out_indices:
+            if not isinstance(index, int) or not -num_stages <= index < num_stages:
+                raise ValueError(
+                    f'out_indices {index!r} out of range for {type(self).__name__} with '
+                    f'{num_stages} stages: allowed {-num_stages}..{num_stages - 1}')
+            parsed.append(index % num_stages)
+        return tuple(parsed)
+
+    def frozen_parts(self) -> List[nn.Module]:
+        raise NotImplementedError(f'{type(self).__name__} must implement frozen_parts()')
+
+    def _freeze_stages(self):
+        for part in self.frozen_parts()[:self.frozen_stages + 1]:
+            part.eval()
+            for param in part.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
+
+    def _fuse(self):
+        reparameterize_children(self)

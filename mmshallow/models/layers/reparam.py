@@ -1,0 +1,124 @@
+"""The one re-parameterization protocol and the walker that applies it to any model.
+
+Protocol: a re-parameterizable module is built either train-time (several branches) or with
+``deploy=True`` (the fused structure directly). ``switch_to_deploy()`` fuses it in place, sets
+``deploy = True`` and does nothing the second time. Its fused layer lives under the attribute
+named by ``fused_name``, which lets a load tell a train-time checkpoint from a deploy one.
+"""
+import inspect
+from typing import Optional
+
+import torch.nn as nn
+from mmengine.model import BaseModule, is_model_wrapper
+
+CONVERT_TOOL = 'tools/reparameterize.py CONFIG CHECKPOINT OUT'
+
+
+class ReparamModule(BaseModule):
+    """Base of every re-parameterizable module of mmshallow.
+
+    Subclasses implement :meth:`_fuse`, which replaces the train-time branches by the fused
+    layer(s) in place. They read ``self.deploy`` in ``forward``.
+
+    Args:
+        deploy (bool): Build the fused (inference) structure directly. Defaults to False.
+        init_cfg (dict | list[dict], optional): Initialization config. Defaults to None.
+    """
+
+    #: attribute holding the fused layer; ``None`` for containers (backbones, necks) that only
+    #: fuse their children.
+    fused_name: Optional[str] = 'fused_conv'
+
+    def __init__(self, deploy: bool = False, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.deploy = deploy
+
+    def _fuse(self) -> None:
+        raise NotImplementedError(f'{type(self).__name__} must implement _fuse()')
+
+    def switch_to_deploy(self) -> None:
+        """Fuse in place (idempotent)."""
+        if self.deploy:
+            return
+        self._fuse()
+        self.deploy = True
+
+    # timm's ``reparameterize_model`` looks for this name.
+    def reparameterize(self) -> None:
+        self.switch_to_deploy()
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                              missing_keys, unexpected_keys, error_msgs):
+        if self.fused_name is not None:
+            fused_prefix = f'{prefix}{self.fused_name}.'
+            has_fused = f'{fused_prefix}weight' in state_dict
+            if not self.deploy and has_fused:
+                raise RuntimeError(
+                    f'{type(self).__name__} at "{prefix.rstrip(".")}": the checkpoint holds '
+                    'fused (deploy) weights but the model was built train-time; build it with '
+                    'deploy=True (the *_deploy configs) to load a deploy checkpoint')
+            if self.deploy and not has_fused and any(
+                    k.startswith(prefix) and not k.startswith(fused_prefix) for k in state_dict):
+                raise RuntimeError(
+                    f'{type(self).__name__} at "{prefix.rstrip(".")}": the checkpoint holds '
+                    'train-time (multi-branch) weights but the model was built with '
+                    f'deploy=True; convert the checkpoint first with {CONVERT_TOOL}, or build '
+                    'the model with deploy=False')
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs)
+
+
+def _takes_no_arguments(method) -> bool:
+    try:
+        params = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in params)
+
+
+def _fuse_module(module: nn.Module) -> Optional[nn.Module]:
+    """Fuse one module by whichever protocol it follows; return a replacement, if any.
+
+    OpenMMLab's ``switch_to_deploy()`` (mmshallow, mmpretrain, mmyolo) comes first, then timm's
+    in-place ``reparameterize()`` and timm's ``fuse()``, which returns a new module.
+    """
+    for name in ('switch_to_deploy', 'reparameterize'):
+        method = getattr(module, name, None)
+        if callable(method) and _takes_no_arguments(method):
+            method()
+            return None
+    method = getattr(module, 'fuse', None)
+    if callable(method) and _takes_no_arguments(method):
+        result = method()
+        if isinstance(result, nn.Module) and result is not module:
+            return result
+    return None
+
+
+def reparameterize_children(module: nn.Module) -> None:
+    """Fuse every re-parameterizable module below ``module`` (not ``module`` itself)."""
+    for name, child in list(module.named_children()):
+        replacement = _fuse_module(child)
+        if replacement is not None:
+            setattr(module, name, replacement)
+            child = replacement
+        reparameterize_children(child)
+
+
+def reparameterize(model: nn.Module) -> nn.Module:
+    """Fuse every re-parameterizable module inside ``model``, in place; return ``model``.
+
+    Works on a backbone, a neck, a whole mmdet detector or mmpretrain classifier and on
+    wrapped models (DDP, MMDistributedDataParallel). Idempotent. Call it in eval mode only after
+    training: fusion uses the BatchNorm running statistics and cannot be undone.
+    """
+    root = model.module if is_model_wrapper(model) or isinstance(
+        model, nn.parallel.DistributedDataParallel) else model
+    replacement = _fuse_module(root)
+    if replacement is not None:
+        raise TypeError(
+            f'{type(root).__name__}.fuse() returns a new module; reparameterize fuses in place, '
+            'so call it on the model that contains this module')
+    reparameterize_children(root)
+    return model

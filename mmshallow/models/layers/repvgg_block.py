@@ -1,0 +1,92 @@
+import torch.utils.checkpoint as cp
+from mmcv.cnn import ConvModule, build_activation_layer, build_conv_layer, build_norm_layer
+
+from mmshallow.registry import MODELS
+from .fusion import (conv_from_branch, fuse_bn_identity, fuse_conv_bn, pad_kernel,
+                     sum_branches)
+from .reparam import ReparamModule
+from .se_layer import SELayer
+
+
+@MODELS.register_module()
+class RepVGGBlock(ReparamModule):
+    """RepVGG block: ``act(SE(BN(conv3x3 x) + BN(conv1x1 x) + BN(x)))``.
+
+    The identity BN exists only when ``in_channels == out_channels`` and ``stride == 1``. After
+    :meth:`switch_to_deploy` the three branches are one biased 3x3 conv, ``act(SE(conv3x3 x))``:
+    the SE layer (RepVGG-D2se) is kept.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        stride (int): Stride of the 3x3 and 1x1 convs. Defaults to 1.
+        groups (int): Groups of the 3x3 and 1x1 convs. Defaults to 1.
+        se_ratio (int, optional): Add an SE layer with this reduction ratio (D2se uses 16).
+            Defaults to None (no SE).
+        conv_cfg (dict, optional): Conv layer config. Defaults to None (``nn.Conv2d``).
+        norm_cfg (dict): Norm config; fusion needs BatchNorm. Defaults to ``dict(type='BN')``.
+        act_cfg (dict): Activation config. Defaults to ``dict(type='ReLU')``.
+        with_cp (bool): Use gradient checkpointing. Defaults to False.
+        deploy (bool): Build the fused structure. Defaults to False.
+        init_cfg (dict, optional): Initialization config. Defaults to None.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, groups: int = 1,
+                 se_ratio=None, conv_cfg=None, norm_cfg=dict(type='BN'),
+                 act_cfg=dict(type='ReLU'), with_cp: bool = False, deploy: bool = False,
+                 init_cfg=None):
+        super().__init__(deploy=deploy, init_cfg=init_cfg)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.stride = stride
+        self.groups = groups
+        self.with_cp = with_cp
+        if deploy:
+            self.fused_conv = build_conv_layer(
+                conv_cfg, in_channels, out_channels, 3, stride=stride, padding=1,
+                groups=groups, bias=True)
+        else:
+            conv = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None, groups=groups)
+            self.branch_3x3 = ConvModule(in_channels, out_channels, 3, stride, 1, **conv)
+            self.branch_1x1 = ConvModule(in_channels, out_channels, 1, stride, 0, **conv)
+            self.branch_norm = (build_norm_layer(norm_cfg, in_channels)[1]
+                                if in_channels == out_channels and stride == 1 else None)
+        self.se_layer = SELayer(out_channels, se_ratio) if se_ratio else None
+        self.act = build_activation_layer(act_cfg)
+
+    def _branches_sum(self, x):
+        if self.deploy:
+            return self.fused_conv(x)
+        out = self.branch_3x3(x) + self.branch_1x1(x)
+        if self.branch_norm is not None:
+            out = out + self.branch_norm(x)
+        return out
+
+    def _inner_forward(self, x):
+        out = self._branches_sum(x)
+        return out if self.se_layer is None else self.se_layer(out)
+
+    def forward(self, x):
+        if self.with_cp and x.requires_grad:
+            out = cp.checkpoint(self._inner_forward, x, use_reentrant=False)
+        else:
+            out = self._inner_forward(x)
+        return self.act(out)
+
+    def get_equivalent_kernel_bias(self):
+        """The fused 3x3 ``(kernel, bias)``; differentiable, so usable during training too."""
+        branches = [
+            fuse_conv_bn(self.branch_3x3.conv.weight, self.branch_3x3.conv.bias,
+                         self.branch_3x3.norm),
+            fuse_conv_bn(self.branch_1x1.conv.weight, self.branch_1x1.conv.bias,
+                         self.branch_1x1.norm),
+        ]
+        branches[1] = (pad_kernel(branches[1][0], 3), branches[1][1])
+        if self.branch_norm is not None:
+            branches.append(fuse_bn_identity(self.branch_norm, self.groups, 3))
+        return sum_branches(branches)
+
+    def _fuse(self):
+        self.fused_conv = conv_from_branch(self.get_equivalent_kernel_bias(),
+                                           self.branch_3x3.conv)
+        del self.branch_3x3, self.branch_1x1, self.branch_norm

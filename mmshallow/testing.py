@@ -1,0 +1,55 @@
+"""Helpers to check a fused model against its train-time original (used by the tests and by
+``tools/reparameterize.py``)."""
+from typing import Any, List
+
+import torch
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+
+@torch.no_grad()
+def randomize_bn_statistics(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give every BatchNorm random affine parameters and running statistics.
+
+    Freshly built BNs (mean 0, var 1, weight 1, bias 0) are the identity and would hide a wrong
+    fusion of their statistics.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, _BatchNorm):
+            n = module.num_features
+
+            def rand(low, high):
+                return torch.rand(n, generator=generator) * (high - low) + low
+
+            module.running_mean.copy_(rand(-0.2, 0.2))
+            module.running_var.copy_(rand(0.5, 2.0))
+            if module.affine:
+                module.weight.copy_(rand(0.5, 1.5))
+                module.bias.copy_(rand(-0.2, 0.2))
+    return model
+
+
+def flatten_tensors(outputs: Any) -> List[torch.Tensor]:
+    """All tensors in a (nested) tuple/list/dict output, in order."""
+    if isinstance(outputs, torch.Tensor):
+        return [outputs]
+    if isinstance(outputs, dict):
+        outputs = list(outputs.values())
+    if isinstance(outputs, (list, tuple)):
+        return [t for item in outputs for t in flatten_tensors(item)]
+    return []
+
+
+def relative_error(actual: Any, expected: Any) -> float:
+    """``max |actual - expected| / max |expected|`` over all tensors of two outputs."""
+    actual, expected = flatten_tensors(actual), flatten_tensors(expected)
+    if len(actual) != len(expected) or not expected:
+        raise ValueError(f'outputs differ in structure: {len(actual)} vs {len(expected)} tensors')
+    worst = 0.0
+    for a, e in zip(actual, expected):
+        if a.shape != e.shape:
+            raise ValueError(f'output shapes differ: {tuple(a.shape)} vs {tuple(e.shape)}')
+        scale = e.detach().abs().max().clamp_min(1e-12)
+        worst = max(worst, float((a.detach() - e.detach()).abs().max() / scale))
+    return worst

@@ -1,0 +1,140 @@
+import pytest
+import torch
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmshallow.models import RepVGG
+from mmshallow.testing import randomize_bn_statistics, relative_error
+
+# Official code (DingXiaoH/RepVGG), backbone + 1000-class FC.
+DEPLOY_PARAMS = dict(
+    A0=8_309_384, A1=12_789_864, A2=25_499_944, B0=14_339_048, B1=51_829_480,
+    B1g2=41_360_104, B1g4=36_125_416, B2=80_315_112, B2g4=55_777_512, B3=110_960_872,
+    B3g4=75_626_728, D2se=120_387_572)
+TRAIN_PARAMS = dict(A0=9_108_968, B1=57_415_016)
+
+
+def count_with_fc(backbone):
+    fc = nn.Linear(backbone.out_channels[-1], 1000)
+    return sum(p.numel() for p in [*backbone.parameters(), *fc.parameters()])
+
+
+@pytest.mark.parametrize('arch', sorted(DEPLOY_PARAMS))
+def test_deploy_param_count_equals_official(arch):
+    assert count_with_fc(RepVGG(arch, deploy=True)) == DEPLOY_PARAMS[arch]
+
+
+@pytest.mark.parametrize('arch', sorted(TRAIN_PARAMS))
+def test_train_time_param_count_equals_official(arch):
+    assert count_with_fc(RepVGG(arch)) == TRAIN_PARAMS[arch]
+
+
+@pytest.mark.parametrize('arch', sorted(RepVGG.arch_settings))
+def test_fused_backbone_matches_train_time_for_every_arch(arch):
+    torch.manual_seed(0)
+    model = randomize_bn_statistics(RepVGG(arch, out_indices=(0, 1, 2, 3))).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        expected = model(x)
+        model.switch_to_deploy()
+        fused = model(x)
+    assert model.deploy
+    assert not any(isinstance(m, _BatchNorm) for m in model.modules())
+    assert relative_error(fused, expected) <= 1e-5
+    assert count_with_fc(model) == count_with_fc(RepVGG(arch, deploy=True))
+
+
+def test_d2se_keeps_se_after_fusion():
+    model = RepVGG('D2se', deploy=True)
+    assert all(block.se_layer is not None for block in [model.stem, *model.stages[0]])
+
+
+def test_group_layers_follow_the_official_even_layer_map():
+    model = RepVGG('B1g4')
+    groups = [block.groups for stage in model.stages for block in stage]
+    assert model.stem.groups == 1
+    assert groups == [4 if layer % 2 == 0 else 1 for layer in range(1, 28)]
+
+
+def test_output_shapes_strides_and_order():
+    model = RepVGG('A0', out_indices=(3, 0, -2)).eval()
+    outs = model(torch.rand(2, 3, 64, 96))
+    assert [tuple(o.shape) for o in outs] == [(2, 48, 16, 24), (2, 192, 4, 6), (2, 1280, 2, 3)]
+    assert model.out_channels == [48, 96, 192, 1280]
+
+
+def test_fused_state_dict_loads_strictly_into_deploy_build():
+    model = randomize_bn_statistics(RepVGG('A0', out_indices=(2, 3))).eval()
+    model.switch_to_deploy()
+    deployed = RepVGG('A0', out_indices=(2, 3), deploy=True).eval()
+    deployed.load_state_dict(model.state_dict(), strict=True)
+    x = torch.randn(1, 3, 32, 32)
+    for a, b in zip(deployed(x), model(x)):
+        assert torch.equal(a, b)
+
+
+def test_train_time_checkpoint_into_deploy_backbone_names_the_tool():
+    state = RepVGG('A0').state_dict()
+    with pytest.raises(RuntimeError, match='train-time .*tools/reparameterize.py'):
+        RepVGG('A0', deploy=True).load_state_dict(state)
+    deploy_state = RepVGG('A0', deploy=True).state_dict()
+    with pytest.raises(RuntimeError, match='fused \\(deploy\\) weights'):
+        RepVGG('A0').load_state_dict(deploy_state)
+
+
+@pytest.mark.parametrize('frozen_stages', [0, 2, 4])
+def test_frozen_stages_freeze_stem_and_first_stages(frozen_stages):
+    model = RepVGG('A0', frozen_stages=frozen_stages)
+    model.train()
+    parts = [model.stem, *model.stages]
+    for i, part in enumerate(parts):
+        frozen = i <= frozen_stages
+        assert all(p.requires_grad != frozen for p in part.parameters())
+        assert all(m.training != frozen for m in part.modules())
+
+
+def test_norm_eval_keeps_bn_in_eval_mode():
+    model = RepVGG('A0', norm_eval=True)
+    model.train()
+    bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    assert bns and not any(bn.training for bn in bns)
+    assert model.stages[0][0].branch_3x3.conv.training
+
+
+def test_with_cp_trains():
+    model = RepVGG('A0', out_indices=(3, ), with_cp=True)
+    model.train()
+    out = model(torch.rand(2, 3, 32, 32, requires_grad=True))[0]
+    out.mean().backward()
+    assert model.stem.branch_3x3.conv.weight.grad is not None
+
+
+def test_init_weights_runs():
+    model = RepVGG('A0')
+    model.init_weights()
+    assert torch.all(model.stem.branch_3x3.bn.weight == 1)
+
+
+def test_custom_arch_dict():
+    arch = dict(num_blocks=[1, 1], width_factor=[0.5, 1], se_ratio=4)
+    model = RepVGG(arch, out_indices=(0, 1)).eval()
+    assert [o.shape[1] for o in model(torch.rand(1, 3, 32, 32))] == [32, 128]
+
+
+def test_unknown_arch_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="arch 'C9' not in RepVGG archs: A0, A1, A2, B0"):
+        RepVGG('C9')
+    with pytest.raises(TypeError, match='num_blocks and width_factor'):
+        RepVGG(dict(num_blocks=[1]))
+
+
+@pytest.mark.parametrize('out_indices', [(4, ), (-5, ), (0, 7)])
+def test_out_indices_out_of_range(out_indices):
+    with pytest.raises(ValueError, match=r'out_indices .* out of range .* allowed -4..3'):
+        RepVGG('A0', out_indices=out_indices)
+
+
+@pytest.mark.parametrize('frozen_stages', [-2, 5])
+def test_frozen_stages_out_of_range(frozen_stages):
+    with pytest.raises(ValueError, match=r'frozen_stages .* allowed -1 \(none\), 0 \(stem\) .. 4'):
+        RepVGG('A0', frozen_stages=frozen_stages)
