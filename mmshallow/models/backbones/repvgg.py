@@ -29,7 +29,8 @@ class RepVGG(BaseShallowBackbone):
             (dict: global layer index -> groups) and ``se_ratio``.
         in_channels (int): Input channels. Defaults to 3.
         base_channels (int): Width of the first stage for ``a = 1``. Defaults to 64.
-        out_indices (Sequence[int]): Stages whose outputs are returned. Defaults to ``(3, )``.
+        out_indices (Sequence[int]): Stages whose outputs are returned; negative indices count
+            from the last stage. Defaults to ``(-1, )`` (the last stage).
         frozen_stages (int): Freeze the stem (0) and the first ``frozen_stages`` stages;
             -1 freezes nothing. Defaults to -1.
         conv_cfg (dict, optional): Conv layer config. Defaults to None.
@@ -66,7 +67,7 @@ class RepVGG(BaseShallowBackbone):
     }
 
     def __init__(self, arch='A0', in_channels: int = 3, base_channels: int = 64,
-                 out_indices=(3, ), frozen_stages: int = -1, conv_cfg=None,
+                 out_indices=(-1, ), frozen_stages: int = -1, conv_cfg=None,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'), norm_eval: bool = False,
                  with_cp: bool = False, deploy: bool = False,
                  init_cfg=[

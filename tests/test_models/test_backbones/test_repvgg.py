@@ -11,7 +11,12 @@ DEPLOY_PARAMS = dict(
     A0=8_309_384, A1=12_789_864, A2=25_499_944, B0=14_339_048, B1=51_829_480,
     B1g2=41_360_104, B1g4=36_125_416, B2=80_315_112, B2g4=55_777_512, B3=110_960_872,
     B3g4=75_626_728, D2se=120_387_572)
-TRAIN_PARAMS = dict(A0=9_108_968, B1=57_415_016)
+# Train-time counts: A0 and B1 from the official code; the rest counted from its layer
+# definitions (shared/reference/architectures.md, RepVGG table).
+TRAIN_PARAMS = dict(
+    A0=9_108_968, A1=14_092_264, A2=28_210_600, B0=15_817_960, B1=57_415_016,
+    B1g2=45_782_376, B1g4=39_966_056, B2=89_022_376, B2g4=61_758_376, B3=123_085_288,
+    B3g4=83_825_128, D2se=133_334_836)
 
 
 def count_with_fc(backbone):

@@ -1,0 +1,115 @@
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from mmshallow.testing import relative_error
+
+mmpretrain = pytest.importorskip('mmpretrain')
+from mmpretrain.registry import MODELS  # noqa: E402
+
+CONFIGS = ['repvgg-a0_8xb32_in1k', 'repvgg-a0_deploy_in1k', 'repvgg-b1_8xb32_in1k',
+           'repvgg-b1_deploy_in1k']
+
+
+def config_path(repo_root, name):
+    return str(repo_root / 'configs' / 'repvgg' / f'{name}.py')
+
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_config_builds_and_runs_a_forward(repo_root, name):
+    cfg = Config.fromfile(config_path(repo_root, name))
+    assert cfg.default_scope == 'mmpretrain'
+    assert cfg.train_cfg.max_epochs == 120 and cfg.param_scheduler.T_max == 120
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model).eval()
+    assert type(model.backbone).__module__ == 'mmshallow.models.backbones.repvgg'
+    assert model.backbone.deploy == name.endswith('deploy_in1k')
+    with torch.no_grad():
+        logits = model(torch.rand(1, 3, 224, 224), mode='tensor')
+    assert logits.shape == (1, 1000)
+
+
+def test_no_weight_decay_on_biases_and_branch_bns(repo_root):
+    from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: F401  (registers the builders)
+    from mmengine.optim import build_optim_wrapper
+    cfg = Config.fromfile(config_path(repo_root, 'repvgg-a0_8xb32_in1k'))
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model)
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay = {id(p): g['weight_decay'] for g in optim.optimizer.param_groups for p in g['params']}
+    named = dict(model.named_parameters())
+    assert decay[id(named['backbone.stem.branch_3x3.conv.weight'])] == 1e-4
+    assert decay[id(named['backbone.stem.branch_3x3.bn.weight'])] == 0
+    assert decay[id(named['backbone.stem.branch_1x1.bn.weight'])] == 0
+    assert decay[id(named['backbone.stages.0.1.branch_norm.bias'])] == 0
+    assert decay[id(named['head.fc.bias'])] == 0
+
+
+def make_tiny_imagenet(root, per_split=dict(train=4, val=2), classes=(0, 7)):
+    """A few random JPEGs in ImageNet's layout (data_root/{split}/..., meta/{split}.txt)."""
+    import cv2
+    rng = np.random.default_rng(0)
+    (root / 'meta').mkdir(parents=True)
+    for split, n in per_split.items():
+        lines = []
+        for i in range(n):
+            label = classes[i % len(classes)]
+            rel = f'n{label:08d}/img_{i}.JPEG'
+            path = root / split / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), rng.integers(0, 255, (40, 48, 3), dtype=np.uint8))
+            lines.append(f'{rel} {label}')
+        (root / 'meta' / f'{split}.txt').write_text('\n'.join(lines) + '\n')
+
+
+def small_data(cfg, data_root, work_dir):
+    cfg.work_dir = str(work_dir)
+    for split in ('train', 'val', 'test'):
+        loader = cfg[f'{split}_dataloader']
+        loader.update(batch_size=2, num_workers=0, persistent_workers=False)
+        loader.dataset.data_root = str(data_root)
+    cfg.train_cfg.max_epochs = 1
+    cfg.default_hooks.logger.interval = 1
+    return cfg
+
+
+@pytest.mark.slow
+def test_a0_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(repo_root, tmp_path,
+                                                                      load_tool):
+    data_root = tmp_path / 'imagenet'
+    make_tiny_imagenet(data_root)
+    cfg = small_data(Config.fromfile(config_path(repo_root, 'repvgg-a0_8xb32_in1k')),
+                     data_root, tmp_path / 'train')
+    Runner.from_cfg(cfg).train()
+    train_ckpt = tmp_path / 'train' / 'epoch_1.pth'
+    deploy_ckpt = tmp_path / 'train' / 'epoch_1_deploy.pth'
+    assert train_ckpt.exists() and deploy_ckpt.exists()
+
+    # tools/reparameterize.py gives the same deploy weights as the hook
+    out = tmp_path / 'converted.pth'
+    tool = load_tool('reparameterize')
+    assert tool.main([config_path(repo_root, 'repvgg-a0_8xb32_in1k'), str(train_ckpt),
+                      str(out), '--shape', '64', '64']) == 0
+    ours, hooks = torch.load(out)['state_dict'], torch.load(deploy_ckpt)['state_dict']
+    assert ours.keys() == hooks.keys()
+    assert max(relative_error(ours[k], hooks[k]) for k in ours if ours[k].is_floating_point()) \
+        <= 1e-6
+
+    # the deploy config evaluates the deploy checkpoint
+    cfg = small_data(Config.fromfile(config_path(repo_root, 'repvgg-a0_deploy_in1k')),
+                     data_root, tmp_path / 'test')
+    cfg.load_from = str(deploy_ckpt)
+    metrics = Runner.from_cfg(cfg).test()
+    assert 'accuracy/top1' in metrics
+
+    # and refuses the train-time checkpoint, naming the tool
+    cfg.load_from = str(train_ckpt)
+    cfg.work_dir = str(tmp_path / 'test2')
+    with pytest.raises(RuntimeError, match='tools/reparameterize.py'):
+        Runner.from_cfg(cfg).test()
+    assert osp.exists(str(tmp_path / 'test2'))

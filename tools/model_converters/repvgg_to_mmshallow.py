@@ -1,0 +1,82 @@
+"""Convert an official RepVGG checkpoint (DingXiaoH/RepVGG, train-time or deploy layout) into
+an mmpretrain ``ImageClassifier`` checkpoint with mmshallow's ``RepVGG`` backbone.
+
+    python tools/model_converters/repvgg_to_mmshallow.py SRC DST
+
+Use the result with ``configs/repvgg/repvgg-*_8xb32_in1k.py`` (train-time weights) or
+``repvgg-*_deploy_in1k.py`` (deploy weights). ``convert(state_dict)`` is importable.
+"""
+import argparse
+import re
+from collections import OrderedDict
+
+import torch
+
+# (official pattern, ours), applied in order to the part after the block prefix.
+_BLOCK_RENAMES = [
+    ('rbr_dense.conv.', 'branch_3x3.conv.'),
+    ('rbr_dense.bn.', 'branch_3x3.bn.'),
+    ('rbr_1x1.conv.', 'branch_1x1.conv.'),
+    ('rbr_1x1.bn.', 'branch_1x1.bn.'),
+    ('rbr_identity.', 'branch_norm.'),
+    ('rbr_reparam.', 'fused_conv.'),
+    ('se.down.', 'se_layer.reduce.'),
+    ('se.up.', 'se_layer.expand.'),
+]
+_STEM = re.compile(r'^stage0\.(.*)$')
+_STAGE = re.compile(r'^stage([1-4])\.(\d+)\.(.*)$')
+
+
+def _rename_block(rest: str, key: str) -> str:
+    for old, new in _BLOCK_RENAMES:
+        if rest.startswith(old):
+            return new + rest[len(old):]
+    raise KeyError(f'unexpected key in an official RepVGG checkpoint: {key!r}')
+
+
+def _unwrap(checkpoint):
+    for field in ('state_dict', 'model', 'model_ema'):
+        if isinstance(checkpoint, dict) and isinstance(checkpoint.get(field), dict):
+            return checkpoint[field]
+    return checkpoint
+
+
+def is_deploy(state_dict) -> bool:
+    return any('rbr_reparam.' in k for k in state_dict)
+
+
+def convert(state_dict) -> OrderedDict:
+    """Official RepVGG keys -> ``backbone.*`` / ``head.fc.*`` of an mmpretrain classifier."""
+    state_dict = _unwrap(state_dict)
+    converted = OrderedDict()
+    for key, value in state_dict.items():
+        name = key[len('module.'):] if key.startswith('module.') else key
+        if stem := _STEM.match(name):
+            new = 'backbone.stem.' + _rename_block(stem.group(1), key)
+        elif stage := _STAGE.match(name):
+            index, block, rest = stage.groups()
+            new = f'backbone.stages.{int(index) - 1}.{block}.{_rename_block(rest, key)}'
+        elif name.startswith('linear.'):
+            new = 'head.fc.' + name[len('linear.'):]
+        else:
+            raise KeyError(f'unexpected key in an official RepVGG checkpoint: {key!r}')
+        converted[new] = value
+    return converted
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Convert an official RepVGG checkpoint.')
+    parser.add_argument('src', help='official checkpoint (train-time or deploy)')
+    parser.add_argument('dst', help='output mmpretrain checkpoint')
+    args = parser.parse_args(argv)
+    state_dict = _unwrap(torch.load(args.src, map_location='cpu'))
+    deploy = is_deploy(state_dict)
+    converted = convert(state_dict)
+    torch.save(dict(meta=dict(converted_from='official RepVGG', deploy=deploy),
+                    state_dict=converted), args.dst)
+    layout = 'deploy (use a *_deploy_in1k.py config)' if deploy else 'train-time'
+    print(f'{len(converted)} tensors, {layout} layout, written to {args.dst}')
+
+
+if __name__ == '__main__':
+    main()
