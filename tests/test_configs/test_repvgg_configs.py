@@ -79,11 +79,12 @@ def small_data(cfg, data_root, work_dir):
 
 
 @pytest.mark.slow
-def test_a0_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(repo_root, tmp_path,
-                                                                      load_tool):
+@pytest.mark.parametrize('arch', ['a0', 'b1'])
+def test_config_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(
+        repo_root, tmp_path, load_tool, arch):
     data_root = tmp_path / 'imagenet'
     make_tiny_imagenet(data_root)
-    cfg = small_data(Config.fromfile(config_path(repo_root, 'repvgg-a0_8xb32_in1k')),
+    cfg = small_data(Config.fromfile(config_path(repo_root, f'repvgg-{arch}_8xb32_in1k')),
                      data_root, tmp_path / 'train')
     Runner.from_cfg(cfg).train()
     train_ckpt = tmp_path / 'train' / 'epoch_1.pth'
@@ -93,7 +94,7 @@ def test_a0_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(repo_root,
     # tools/reparameterize.py gives the same deploy weights as the hook
     out = tmp_path / 'converted.pth'
     tool = load_tool('reparameterize')
-    assert tool.main([config_path(repo_root, 'repvgg-a0_8xb32_in1k'), str(train_ckpt),
+    assert tool.main([config_path(repo_root, f'repvgg-{arch}_8xb32_in1k'), str(train_ckpt),
                       str(out), '--shape', '64', '64']) == 0
     ours, hooks = torch.load(out)['state_dict'], torch.load(deploy_ckpt)['state_dict']
     assert ours.keys() == hooks.keys()
@@ -101,7 +102,7 @@ def test_a0_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(repo_root,
         <= 1e-6
 
     # the deploy config evaluates the deploy checkpoint
-    cfg = small_data(Config.fromfile(config_path(repo_root, 'repvgg-a0_deploy_in1k')),
+    cfg = small_data(Config.fromfile(config_path(repo_root, f'repvgg-{arch}_deploy_in1k')),
                      data_root, tmp_path / 'test')
     cfg.load_from = str(deploy_ckpt)
     metrics = Runner.from_cfg(cfg).test()
@@ -112,4 +113,28 @@ def test_a0_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(repo_root,
     cfg.work_dir = str(tmp_path / 'test2')
     with pytest.raises(RuntimeError, match='tools/reparameterize.py'):
         Runner.from_cfg(cfg).test()
-    assert osp.exists(str(tmp_path / 'test2'))
+
+
+@pytest.mark.slow
+def test_mim_train_and_mim_test(repo_root, tmp_path):
+    """The user's path: `mim train mmpretrain CONFIG`, then `mim test` of the deploy config."""
+    import shutil
+    import subprocess
+    import sys
+    make_tiny_imagenet(tmp_path / 'data' / 'imagenet')  # the configs' data_root, from the cwd
+    mim = shutil.which('mim', path=osp.dirname(sys.executable))
+    assert mim, 'openmim is installed by tools/install.sh'
+    small = ['num_workers=0', 'persistent_workers=False', 'batch_size=2']
+    options = [f'{split}_dataloader.{o}' for split in ('train', 'val', 'test') for o in small]
+    train = subprocess.run(
+        [mim, 'train', 'mmpretrain', config_path(repo_root, 'repvgg-a0_8xb32_in1k'),
+         '--work-dir', 'wd', '--cfg-options', 'train_cfg.max_epochs=1', *options],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
+    assert (tmp_path / 'wd' / 'epoch_1_deploy.pth').exists()
+    test = subprocess.run(
+        [mim, 'test', 'mmpretrain', config_path(repo_root, 'repvgg-a0_deploy_in1k'),
+         '--checkpoint', 'wd/epoch_1_deploy.pth', '--work-dir', 'wd_test', '--cfg-options',
+         *options], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
+    assert 'accuracy/top1' in test.stdout + test.stderr
