@@ -53,3 +53,4 @@ def relative_error(actual: Any, expected: Any) -> float:
         scale = e.detach().abs().max().clamp_min(1e-12)
         worst = max(worst, float((a.detach() - e.detach()).abs().max() / scale))
     return worst
+

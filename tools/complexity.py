@@ -1,7 +1,7 @@
 """Parameters (train-time and deploy) and FLOPs of mmshallow's backbones as ImageNet classifiers
 (backbone + global average pool + 1000-class FC), measured with mmengine's complexity analysis.
 
-    python tools/complexity.py repvgg [--archs A0 B1] [--shape 224 224] [--json OUT]
+    python tools/complexity.py {repvgg,parnet} [--archs A0 B1] [--shape 224 224] [--json OUT]
 
 FLOPs are mmengine's count for the deploy model: one multiply-accumulate counts as one FLOP,
 the convention of the papers' "FLOPs" / "MACs" columns.
@@ -18,7 +18,7 @@ import mmshallow  # noqa: F401
 from mmshallow.registry import MODELS
 
 # family -> registered backbone type; archs come from the class's arch_settings.
-FAMILIES = dict(repvgg='RepVGG')
+FAMILIES = dict(repvgg='RepVGG', parnet='ParNet')
 
 
 class ImageNetClassifier(nn.Module):

@@ -1,4 +1,5 @@
 from .base_backbone import BaseShallowBackbone
+from .parnet import ParNet
 from .repvgg import RepVGG
 
-__all__ = ['BaseShallowBackbone', 'RepVGG']
+__all__ = ['BaseShallowBackbone', 'ParNet', 'RepVGG']

@@ -3,18 +3,16 @@ from typing import List, Sequence, Tuple, Union
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..layers import ReparamModule, reparameterize_children
+from ..layers.reparam import ReparamContainer
 
 
-class BaseShallowBackbone(ReparamModule):
+class BaseShallowBackbone(ReparamContainer):
     """What every mmshallow backbone shares: ``out_indices``, ``frozen_stages``, ``norm_eval``
     and ``switch_to_deploy`` over all of its re-parameterizable children.
 
     Subclasses list their freezable parts, in order, from :meth:`frozen_parts`: part 0 is the
     stem, part ``i`` the ``i``-th stage, and ``frozen_stages = k`` freezes parts ``0..k``.
     """
-
-    fused_name = None
 
     def __init__(self, out_indices: Union[int, Sequence[int]], num_stages: int,
                  frozen_stages: int = -1, norm_eval: bool = False, deploy: bool = False,
@@ -61,6 +59,3 @@ class BaseShallowBackbone(ReparamModule):
                 if isinstance(module, _BatchNorm):
                     module.eval()
         return self
-
-    def _fuse(self):
-        reparameterize_children(self)

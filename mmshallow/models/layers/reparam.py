@@ -68,6 +68,19 @@ class ReparamModule(BaseModule):
                                       missing_keys, unexpected_keys, error_msgs)
 
 
+class ReparamContainer(ReparamModule):
+    """A re-parameterizable module that only fuses its children (a backbone, a neck).
+
+    ``switch_to_deploy()`` on it fuses everything below, so tools that fuse only
+    ``model.backbone`` (mmdeploy) or call ``switch_to_deploy`` on the neck work too.
+    """
+
+    fused_name = None
+
+    def _fuse(self) -> None:
+        reparameterize_children(self)
+
+
 def _takes_no_arguments(method) -> bool:
     try:
         params = inspect.signature(method).parameters.values()

@@ -1,0 +1,3 @@
+from .parnet_necks import ParNetDownsampleNeck, ParNetFusionNeck
+
+__all__ = ['ParNetDownsampleNeck', 'ParNetFusionNeck']
