@@ -12,6 +12,7 @@ allow_mmengine_checkpoints()
 
 from . import engine, models  # noqa: E402,F401  (registers every module)
 from .models import reparameterize  # noqa: E402
+from .models.layers import set_act_lambda  # noqa: E402
 from .registry import HOOKS, MODELS  # noqa: E402
 
-__all__ = ['__version__', 'reparameterize', 'MODELS', 'HOOKS']
+__all__ = ['__version__', 'reparameterize', 'set_act_lambda', 'MODELS', 'HOOKS']

@@ -1,3 +1,4 @@
+from .deep_training_hook import DeepTrainingHook
 from .reparam_hook import ReparamHook
 
-__all__ = ['ReparamHook']
+__all__ = ['DeepTrainingHook', 'ReparamHook']

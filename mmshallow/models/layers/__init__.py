@@ -7,11 +7,13 @@ from .reparam import (ReparamContainer, ReparamModule, reparameterize,
                       reparameterize_children)
 from .repvgg_block import RepVGGBlock
 from .se_layer import SELayer
+from .vanillanet_blocks import SeriesActivation, VanillaBlock, VanillaStem, set_act_lambda
 
 __all__ = [
     'avgpool_1x1_to_3x3_s2', 'conv_from_branch', 'fuse_bn_identity', 'fuse_conv_bn',
     'identity_kernel', 'merge_1x1_after_kxk', 'merge_kxk_after_1x1', 'pad_kernel',
     'sum_branches', 'ReparamContainer', 'ReparamModule', 'reparameterize', 'reparameterize_children',
     'RepVGGBlock', 'SELayer', 'ParNetDownsampleBlock', 'ParNetFusionBlock', 'RepVGGSSEBlock',
-    'channel_shuffle', 'interleave'
+    'channel_shuffle', 'interleave', 'SeriesActivation', 'VanillaBlock', 'VanillaStem',
+    'set_act_lambda'
 ]

@@ -1,3 +1,4 @@
 from .parnet_necks import ParNetDownsampleNeck, ParNetFusionNeck
+from .vanillanet_neck import VanillaNetClsNeck
 
-__all__ = ['ParNetDownsampleNeck', 'ParNetFusionNeck']
+__all__ = ['ParNetDownsampleNeck', 'ParNetFusionNeck', 'VanillaNetClsNeck']

@@ -65,11 +65,15 @@ def test_default_activation_is_silu_and_relu_is_configurable():
     assert isinstance(ParNet('s', act_cfg=dict(type='ReLU')).streams[0][0].act, nn.ReLU)
 
 
-def test_cifar_style_stem_keeps_32x32_inputs_at_stride_8():
-    model = ParNet(dict(channels=(64, 128, 256, 512), stem_strides=(1, 1)),
-                   out_indices=(0, 1, 2, 3)).eval()
+def test_cifar_variant_keeps_32x32_inputs_at_full_resolution_in_stream_0():
+    model = ParNet('cifar', out_indices=(0, 1, 2, 3)).eval()
     outs = model(torch.rand(1, 3, 32, 32))
     assert [o.shape[-1] for o in outs] == [32, 16, 8, 4]
+    assert [o.shape[1] for o in outs] == [92, 192, 384, 1280]
+    # same weights as ParNet-S: only the strides of the two stem blocks differ
+    assert count_with_fc(model) == TRAIN_PARAMS['s']
+    with pytest.raises(ValueError, match='not divisible by 8'):
+        model(torch.rand(1, 3, 36, 36))
 
 
 def test_sse_block_gates_the_bned_skip():
@@ -129,7 +133,7 @@ def test_input_not_divisible_by_32_is_a_clear_error():
 
 
 def test_bad_arch_and_indices():
-    with pytest.raises(ValueError, match="arch 'xxl' not in ParNet archs: s, m, l, xl"):
+    with pytest.raises(ValueError, match="arch 'xxl' not in ParNet archs: s, m, l, xl, cifar"):
         ParNet('xxl')
     with pytest.raises(ValueError, match=r'out_indices 4 out of range .* allowed -4..3'):
         ParNet('s', out_indices=(4, ))
