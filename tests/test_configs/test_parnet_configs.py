@@ -109,3 +109,29 @@ def test_mim_train_mmdet_parnet_yolo_coco_on_tiny_coco(repo_root, tmp_path):
     assert 'Epoch(train) [1][2/2]' in log
     assert 'coco/bbox_mAP' in log  # the validation pass
     assert (tmp_path / 'wd' / 'epoch_1_deploy.pth').exists()
+
+
+@pytest.mark.slow
+def test_faster_rcnn_config_trains_two_iterations_and_validates(repo_root, tmp_path,
+                                                                 monkeypatch):
+    from mmengine.runner import Runner
+    from mmshallow.datasets import generate_shapes_coco
+    generate_shapes_coco(tmp_path / 'data' / 'coco', num_train=2, num_val=2, image_size=96)
+    monkeypatch.chdir(tmp_path)  # the config's data_root is data/coco/
+    cfg = load(repo_root, 'parnet_faster-rcnn_coco')
+    cfg.work_dir = str(tmp_path / 'wd')
+    cfg.model.roi_head.bbox_head.num_classes = len(CLASSES)
+    for split in ('train', 'val', 'test'):
+        loader = cfg[f'{split}_dataloader']
+        loader.update(batch_size=1, num_workers=0, persistent_workers=False)
+        loader.dataset.metainfo = dict(classes=CLASSES)
+        for transform in loader.dataset.pipeline:  # small data, small images: 1333x800 -> 320
+            if transform['type'] == 'Resize':
+                transform['scale'] = (320, 192)
+    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 2
+    assert 'coco/bbox_mAP' in runner.message_hub.log_scalars or any(
+        k.endswith('bbox_mAP') for k in runner.message_hub.log_scalars)
+    assert (tmp_path / 'wd' / 'epoch_1_deploy.pth').exists()

@@ -28,7 +28,8 @@ OFFICIAL_TRAIN = [
 ]
 # after the official switch_to_deploy: stem = (conv, activation), cls = (pool, dropout, conv)
 OFFICIAL_DEPLOY = [
-    (r'^backbone\.stem\.fused_conv\.', 'stem.0.'), (r'^backbone\.stem\.act\.fused_conv\.', 'stem.1.'),
+    (r'^backbone\.stem\.fused_conv\.', 'stem.0.'),
+    (r'^backbone\.stem\.act\.fused_conv\.', 'stem.1.'),
     (r'^backbone\.stages\.(\d+)\.fused_conv\.', r'stages.\1.conv.'),
     (r'^backbone\.stages\.(\d+)\.act\.fused_conv\.', r'stages.\1.act.'),
     (r'^neck\.fused_conv\.', 'cls.2.'),
@@ -114,6 +115,21 @@ def test_full_size_layout_converts_to_our_keys(load_tool):
     official = official_layout(ours, fused=False)
     assert len([k for k in official if k.endswith('act.weight')]) == 11
     assert set(converter.convert({'model': official})) == set(ours.state_dict())
+
+
+def test_key_option_picks_the_ema_weights(load_tool, tmp_path, capsys):
+    converter = load_tool('model_converters/vanillanet_to_mmshallow')
+    src, dst = tmp_path / 'official.pth', tmp_path / 'converted.pth'
+    model, ema = {'cls2.0.bias': torch.zeros(2)}, {'cls2.0.bias': torch.ones(2)}
+    torch.save({'model': model, 'model_ema': ema}, src)
+    converter.main([str(src), str(dst)])
+    assert torch.load(dst)['state_dict']['neck.conv2.bias'].sum() == 0
+    converter.main([str(src), str(dst), '--key', 'model_ema'])
+    assert torch.load(dst)['state_dict']['neck.conv2.bias'].sum() == 2
+    torch.save({'model': model}, src)
+    with pytest.raises(SystemExit):
+        converter.main([str(src), str(dst), '--key', 'model_ema'])
+    assert "has no 'model_ema'; it holds: model" in capsys.readouterr().err
 
 
 def test_unknown_key_is_rejected(load_tool):

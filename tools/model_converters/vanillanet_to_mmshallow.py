@@ -4,8 +4,8 @@ checkpoint with mmshallow's ``VanillaNet`` backbone and ``VanillaNetClsNeck``.
 
     python tools/model_converters/vanillanet_to_mmshallow.py SRC DST
 
-The official checkpoint holds its weights under ``model`` (or ``model_ema``; ``model`` is read
-first, as the official ``--model_key model|model_ema``). A train-time checkpoint gets λ = 1
+The official checkpoint holds its weights under ``model`` and/or ``model_ema``; ``model`` is read
+first, as the official ``--model_key model|model_ema`` does (``--key model_ema`` picks the EMA). A train-time checkpoint gets λ = 1
 (``act_lambda``) in every module: the official code keeps λ (``act_learn``) out of the
 checkpoint, and released models finished deep training. Pair the result with
 ``head=dict(type='ClsHead', ...)``. ``convert(state_dict)`` is importable.
@@ -92,10 +92,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description='Convert an official VanillaNet checkpoint.')
     parser.add_argument('src', help='official checkpoint')
     parser.add_argument('dst', help='output mmpretrain checkpoint')
+    parser.add_argument(
+        '--key', choices=['model', 'model_ema'],
+        help="the weights to convert (default: 'model', else 'model_ema'; the official "
+        "detection backbone loads 'model_ema')")
     args = parser.parse_args(argv)
     # official training checkpoints also hold main.py's argparse Namespace ('args')
     with torch.serialization.safe_globals([argparse.Namespace]):
-        state_dict = _unwrap(torch.load(args.src, map_location='cpu'))
+        checkpoint = torch.load(args.src, map_location='cpu')
+    if args.key is not None:
+        if args.key not in checkpoint:
+            parser.error(f'{args.src} has no {args.key!r}; it holds: {", ".join(checkpoint)}')
+        checkpoint = checkpoint[args.key]
+    state_dict = _unwrap(checkpoint)
     fused = is_fused(state_dict)
     converted = convert(state_dict)
     torch.save(dict(meta=dict(converted_from='official VanillaNet', deploy=fused),
