@@ -1,6 +1,5 @@
 import os.path as osp
 
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -50,23 +49,6 @@ def test_no_weight_decay_on_biases_and_branch_bns(repo_root):
     assert decay[id(named['head.fc.bias'])] == 0
 
 
-def make_tiny_imagenet(root, per_split=dict(train=4, val=2), classes=(0, 7)):
-    """A few random JPEGs in ImageNet's layout (data_root/{split}/..., meta/{split}.txt)."""
-    import cv2
-    rng = np.random.default_rng(0)
-    (root / 'meta').mkdir(parents=True)
-    for split, n in per_split.items():
-        lines = []
-        for i in range(n):
-            label = classes[i % len(classes)]
-            rel = f'n{label:08d}/img_{i}.JPEG'
-            path = root / split / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(path), rng.integers(0, 255, (40, 48, 3), dtype=np.uint8))
-            lines.append(f'{rel} {label}')
-        (root / 'meta' / f'{split}.txt').write_text('\n'.join(lines) + '\n')
-
-
 def small_data(cfg, data_root, work_dir):
     cfg.work_dir = str(work_dir)
     for split in ('train', 'val', 'test'):
@@ -81,9 +63,8 @@ def small_data(cfg, data_root, work_dir):
 @pytest.mark.slow
 @pytest.mark.parametrize('arch', ['a0', 'b1'])
 def test_config_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(
-        repo_root, tmp_path, load_tool, arch):
-    data_root = tmp_path / 'imagenet'
-    make_tiny_imagenet(data_root)
+        repo_root, tmp_path, load_tool, make_tiny_imagenet, arch):
+    data_root = make_tiny_imagenet(tmp_path / 'imagenet')
     cfg = small_data(Config.fromfile(config_path(repo_root, f'repvgg-{arch}_8xb32_in1k')),
                      data_root, tmp_path / 'train')
     Runner.from_cfg(cfg).train()
@@ -116,7 +97,7 @@ def test_config_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(
 
 
 @pytest.mark.slow
-def test_mim_train_and_mim_test(repo_root, tmp_path):
+def test_mim_train_and_mim_test(repo_root, tmp_path, make_tiny_imagenet):
     """The user's path: `mim train mmpretrain CONFIG`, then `mim test` of the deploy config."""
     import shutil
     import subprocess

@@ -14,6 +14,12 @@ from mmengine.model import BaseModule, is_model_wrapper
 CONVERT_TOOL = 'tools/reparameterize.py CONFIG CHECKPOINT OUT'
 
 
+class NotFusableYetError(RuntimeError):
+    """The module cannot be fused in its current state, e.g. VanillaNet before deep training
+    has made the activation between two convs the identity. Training may go on; fusing later
+    will work."""
+
+
 class ReparamModule(BaseModule):
     """Base of every re-parameterizable module of mmshallow.
 

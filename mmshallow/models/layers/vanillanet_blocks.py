@@ -20,7 +20,7 @@ from mmengine.model.weight_init import trunc_normal_
 
 from mmshallow.registry import MODELS
 from .fusion import conv_from_branch, fuse_conv_bn, merge_1x1_after_kxk
-from .reparam import ReparamModule
+from .reparam import NotFusableYetError, ReparamModule
 
 #: BatchNorm eps of every VanillaNet BN (official code).
 BN_EPS = 1e-6
@@ -50,7 +50,7 @@ def check_act_lambda_is_one(module: nn.Module) -> None:
     """Refuse to merge the convs around the deep-training activation while it is nonlinear."""
     lam = float(module.act_lambda)
     if lam != 1.0:
-        raise RuntimeError(
+        raise NotFusableYetError(
             f'cannot fuse {type(module).__name__}: its deep-training λ (act_lambda) is {lam:g}, '
             'not 1, so the activation between its two convs is not the identity and the convs '
             'are not linear yet; finish deep training first (DeepTrainingHook raises λ to 1 '

@@ -152,3 +152,15 @@ def test_reparam_hook_runs_after_ema_and_can_skip_the_deploy_checkpoint(tmp_path
     runner = make_runner(tmp_path, [hook], f'nosave-{tmp_path.name}')
     runner.train()
     assert not list(tmp_path.glob('*_deploy.pth'))
+
+
+def test_no_deploy_checkpoint_but_a_warning_when_the_model_cannot_be_fused_yet(tmp_path):
+    from mmshallow.models.layers.vanillanet_blocks import VanillaBlock
+    runner = make_runner(tmp_path, [dict(type='ReparamHook')], f'lambda-{tmp_path.name}')
+    runner.model.backbone.append(VanillaBlock(8, 8))
+    runner.model.backbone[-1].act_lambda.fill_(0.5)
+    runner.train()
+    assert (tmp_path / 'epoch_2.pth').exists()
+    assert not list(tmp_path.glob('*_deploy.pth'))
+    log = open(runner.logger.log_file).read()
+    assert 'no deploy checkpoint written' in log and 'is 0.5, not 1' in log
