@@ -14,6 +14,22 @@ class BaseShallowBackbone(ReparamContainer):
     stem, part ``i`` the ``i``-th stage, and ``frozen_stages = k`` freezes parts ``0..k``.
     """
 
+    #: name -> settings dict; ``arch`` may be one of these names or a settings dict
+    arch_settings: dict = {}
+
+    @classmethod
+    def resolve_arch(cls, arch, required: Sequence[str]) -> dict:
+        """The settings of ``arch`` (a name in ``arch_settings`` or a dict with ``required``)."""
+        if isinstance(arch, str):
+            if arch not in cls.arch_settings:
+                raise ValueError(f'arch {arch!r} not in {cls.__name__} archs: '
+                                 f'{", ".join(cls.arch_settings)}')
+            return cls.arch_settings[arch]
+        if not isinstance(arch, dict) or not set(required) <= set(arch):
+            raise TypeError(f'arch must be a name in {cls.__name__}.arch_settings or a dict '
+                            f'with {" and ".join(required)}, got {arch!r}')
+        return arch
+
     def __init__(self, out_indices: Union[int, Sequence[int]], num_stages: int,
                  frozen_stages: int = -1, norm_eval: bool = False, deploy: bool = False,
                  init_cfg=None):
@@ -44,6 +60,15 @@ class BaseShallowBackbone(ReparamContainer):
 
     def frozen_parts(self) -> List[nn.Module]:
         raise NotImplementedError(f'{type(self).__name__} must implement frozen_parts()')
+
+    def forward_stages(self, x, stages) -> Tuple:
+        """Run ``stages`` in sequence; return the outputs at ``out_indices``, shallow first."""
+        outs = []
+        for i, stage in enumerate(stages):
+            x = stage(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
 
     def _freeze_stages(self):
         for part in self.frozen_parts()[:self.frozen_stages + 1]:

@@ -59,14 +59,7 @@ class ParNet(BaseShallowBackbone):
                      dict(type='Kaiming', layer=['Conv2d']),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
                  ]):
-        if isinstance(arch, str):
-            if arch not in self.arch_settings:
-                raise ValueError(f'arch {arch!r} not in ParNet archs: '
-                                 f'{", ".join(self.arch_settings)}')
-            arch = self.arch_settings[arch]
-        elif not isinstance(arch, dict) or 'channels' not in arch:
-            raise TypeError(f'arch must be a name in ParNet.arch_settings or a dict with '
-                            f'channels (4 ints), got {arch!r}')
+        arch = self.resolve_arch(arch, ('channels', ))
         channels = tuple(arch['channels'])
         num_blocks = tuple(arch.get('num_blocks', self.default_num_blocks))
         stem_strides = tuple(arch.get('stem_strides', (2, 2)))

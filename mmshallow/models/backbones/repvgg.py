@@ -74,14 +74,7 @@ class RepVGG(BaseShallowBackbone):
                      dict(type='Kaiming', layer=['Conv2d']),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
                  ]):
-        if isinstance(arch, str):
-            if arch not in self.arch_settings:
-                raise ValueError(f'arch {arch!r} not in RepVGG archs: '
-                                 f'{", ".join(self.arch_settings)}')
-            arch = self.arch_settings[arch]
-        elif not isinstance(arch, dict) or not {'num_blocks', 'width_factor'} <= set(arch):
-            raise TypeError(f'arch must be a name in RepVGG.arch_settings or a dict with '
-                            f'num_blocks and width_factor, got {arch!r}')
+        arch = self.resolve_arch(arch, ('num_blocks', 'width_factor'))
         num_blocks, width_factor = arch['num_blocks'], arch['width_factor']
         if len(num_blocks) != len(width_factor):
             raise ValueError(f'arch num_blocks {num_blocks} and width_factor {width_factor} '
@@ -113,10 +106,4 @@ class RepVGG(BaseShallowBackbone):
         return [self.stem, *self.stages]
 
     def forward(self, x):
-        x = self.stem(x)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return self.forward_stages(self.stem(x), self.stages)

@@ -85,16 +85,8 @@ class VanillaNet(BaseShallowBackbone):
                      dict(type='TruncNormal', layer='Conv2d', std=.02, bias=0.),
                      dict(type='Constant', layer='_BatchNorm', val=1., bias=0.)
                  ]):
-        if isinstance(arch, str):
-            if arch not in self.arch_settings:
-                raise ValueError(f'arch {arch!r} not in VanillaNet archs: '
-                                 f'{", ".join(self.arch_settings)}')
-            arch_name, arch = arch, self.arch_settings[arch]
-        elif isinstance(arch, dict) and {'dims', 'strides'} <= set(arch):
-            arch_name = 'custom'
-        else:
-            raise TypeError(f'arch must be a name in VanillaNet.arch_settings or a dict with '
-                            f'dims and strides, got {arch!r}')
+        arch_name = arch if isinstance(arch, str) else 'custom'
+        arch = self.resolve_arch(arch, ('dims', 'strides'))
         dims, strides = list(arch['dims']), list(arch['strides'])
         ada_pool = [p or None for p in arch.get('ada_pool') or [0] * len(strides)]
         if not strides or len(dims) != len(strides) + 1 or len(ada_pool) != len(strides):
@@ -128,10 +120,4 @@ class VanillaNet(BaseShallowBackbone):
                 f'but requires {h}x{w}: its adaptive max pools '
                 f'{[p for p in self.arch["ada_pool"] if p]} were made for that size; resize '
                 "the input, or use an arch without ada_pool (e.g. '13-1.5x') for other sizes")
-        x = self.stem(x)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return self.forward_stages(self.stem(x), self.stages)

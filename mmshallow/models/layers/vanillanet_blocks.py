@@ -144,8 +144,27 @@ class SeriesActivation(ReparamModule):
         del self.weight, self.bn
 
 
+class _DeepTrainingConvs(ReparamModule):
+    """What VanillaNet's stem and blocks share: ``conv1 + BN -> leaky_relu(λ) -> conv2 (1x1) +
+    BN``, merged into one conv with ``conv1``'s geometry once λ = 1, then the series
+    activation (``self.act``)."""
+
+    def _convs(self, x):
+        if self.deploy:
+            return self.fused_conv(x)
+        return self.conv2(deep_training_activation(self.conv1(x), self.act_lambda))
+
+    def _fuse(self):
+        check_act_lambda_is_one(self)
+        first = fuse_conv_bn(self.conv1.conv.weight, self.conv1.conv.bias, self.conv1.bn)
+        second = fuse_conv_bn(self.conv2.conv.weight, self.conv2.conv.bias, self.conv2.bn)
+        self.fused_conv = conv_from_branch(merge_1x1_after_kxk(first, second), self.conv1.conv)
+        del self.conv1, self.conv2, self.act_lambda
+        self.act.switch_to_deploy()
+
+
 @MODELS.register_module()
-class VanillaBlock(ReparamModule):
+class VanillaBlock(_DeepTrainingConvs):
     """VanillaNet's stage: ``SeriesAct(Pool(BN(conv1x1(A'(BN(conv1x1 x))))))``.
 
     Train-time: a 1x1 conv (in -> in, bias) + BN, the deep-training activation
@@ -182,23 +201,11 @@ class VanillaBlock(ReparamModule):
         self.act = SeriesActivation(out_channels, act_num, deploy=deploy)
 
     def forward(self, x):
-        if self.deploy:
-            x = self.fused_conv(x)
-        else:
-            x = self.conv2(deep_training_activation(self.conv1(x), self.act_lambda))
-        return self.act(self.pool(x))
-
-    def _fuse(self):
-        check_act_lambda_is_one(self)
-        first = fuse_conv_bn(self.conv1.conv.weight, self.conv1.conv.bias, self.conv1.bn)
-        second = fuse_conv_bn(self.conv2.conv.weight, self.conv2.conv.bias, self.conv2.bn)
-        self.fused_conv = conv_from_branch(merge_1x1_after_kxk(first, second), self.conv2.conv)
-        del self.conv1, self.conv2, self.act_lambda
-        self.act.switch_to_deploy()
+        return self.act(self.pool(self._convs(x)))
 
 
 @MODELS.register_module()
-class VanillaStem(ReparamModule):
+class VanillaStem(_DeepTrainingConvs):
     """VanillaNet's stem: ``SeriesAct(BN(conv1x1(A'(BN(conv4x4 x)))))``.
 
     Train-time: a 4x4 conv (``stride``, ``padding``, bias) + BN, ``leaky_relu(x, λ)``, a 1x1
@@ -230,16 +237,4 @@ class VanillaStem(ReparamModule):
         self.act = SeriesActivation(out_channels, act_num, deploy=deploy)
 
     def forward(self, x):
-        if self.deploy:
-            x = self.fused_conv(x)
-        else:
-            x = self.conv2(deep_training_activation(self.conv1(x), self.act_lambda))
-        return self.act(x)
-
-    def _fuse(self):
-        check_act_lambda_is_one(self)
-        first = fuse_conv_bn(self.conv1.conv.weight, self.conv1.conv.bias, self.conv1.bn)
-        second = fuse_conv_bn(self.conv2.conv.weight, self.conv2.conv.bias, self.conv2.bn)
-        self.fused_conv = conv_from_branch(merge_1x1_after_kxk(first, second), self.conv1.conv)
-        del self.conv1, self.conv2, self.act_lambda
-        self.act.switch_to_deploy()
+        return self.act(self._convs(x))
