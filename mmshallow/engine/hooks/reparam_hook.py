@@ -8,7 +8,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import save_checkpoint, weights_to_cpu
 
 from mmshallow.models.layers import reparameterize
-from mmshallow.models.layers.reparam import NotFusableYetError
+from mmshallow.models.layers.reparam import NotFusableYetError, ReparamModule
 from mmshallow.registry import HOOKS
 from mmshallow.version import __version__
 
@@ -66,17 +66,21 @@ class ReparamHook(Hook):
     def after_train(self, runner) -> None:
         if not self.save_deploy_checkpoint:
             return
-        model = copy.deepcopy(_unwrap(runner.model))
-        for hook in _ema_hooks(runner):
-            # What mmengine's checkpoints hold as 'state_dict' when EMA is on: the averaged
-            # parameters, with buffers that EMA either averaged or kept in sync with the source.
-            model.load_state_dict(hook.ema_model.module.state_dict())
-        try:
-            reparameterize(model.eval())
+        model = _unwrap(runner.model)
+        try:  # before copying a large model for nothing
+            for module in model.modules():
+                if isinstance(module, ReparamModule):
+                    module.check_fusable()
         except NotFusableYetError as e:
             # e.g. VanillaNet stopped before deep training ended: keep the run green, say why.
             runner.logger.warning(f'ReparamHook: no deploy checkpoint written: {e}')
             return
+        model = copy.deepcopy(model)
+        for hook in _ema_hooks(runner):
+            # What mmengine's checkpoints hold as 'state_dict' when EMA is on: the averaged
+            # parameters, with buffers that EMA either averaged or kept in sync with the source.
+            model.load_state_dict(hook.ema_model.module.state_dict())
+        reparameterize(model.eval())
 
         last = runner.message_hub.get_info('last_ckpt')
         if last:

@@ -42,10 +42,14 @@ class ReparamModule(BaseModule):
     def _fuse(self) -> None:
         raise NotImplementedError(f'{type(self).__name__} must implement _fuse()')
 
+    def check_fusable(self) -> None:
+        """Raise :class:`NotFusableYetError` if fusing now would change the outputs."""
+
     def switch_to_deploy(self) -> None:
         """Fuse in place (idempotent)."""
         if self.deploy:
             return
+        self.check_fusable()
         self._fuse()
         self.deploy = True
 

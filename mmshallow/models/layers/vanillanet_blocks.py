@@ -154,8 +154,10 @@ class _DeepTrainingConvs(ReparamModule):
             return self.fused_conv(x)
         return self.conv2(deep_training_activation(self.conv1(x), self.act_lambda))
 
-    def _fuse(self):
+    def check_fusable(self):
         check_act_lambda_is_one(self)
+
+    def _fuse(self):
         first = fuse_conv_bn(self.conv1.conv.weight, self.conv1.conv.bias, self.conv1.bn)
         second = fuse_conv_bn(self.conv2.conv.weight, self.conv2.conv.bias, self.conv2.bn)
         self.fused_conv = conv_from_branch(merge_1x1_after_kxk(first, second), self.conv1.conv)

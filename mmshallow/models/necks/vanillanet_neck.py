@@ -64,8 +64,10 @@ class VanillaNetClsNeck(ReparamModule):
             x = self.conv2(deep_training_activation(self.conv1(x), self.act_lambda))
         return (torch.flatten(x, 1), )
 
-    def _fuse(self):
+    def check_fusable(self):
         check_act_lambda_is_one(self)
+
+    def _fuse(self):
         first = fuse_conv_bn(self.conv1.conv.weight, self.conv1.conv.bias, self.conv1.bn)
         second = (self.conv2.weight, self.conv2.bias)
         self.fused_conv = conv_from_branch(merge_1x1_after_kxk(first, second), self.conv1.conv)
