@@ -48,3 +48,66 @@ def make_tiny_imagenet():
         return root
 
     return make
+
+
+@pytest.fixture
+def tiny_coco(tmp_path, monkeypatch):
+    """4 train / 2 val generated images of 3 classes in ``data/coco/`` (mmdet's COCO configs'
+    data_root) under ``tmp_path``, which becomes the cwd; returns the class names."""
+    from mmshallow.datasets import SHAPES_CLASSES, generate_shapes_coco
+    generate_shapes_coco(tmp_path / 'data' / 'coco', num_train=4, num_val=2, image_size=96)
+    monkeypatch.chdir(tmp_path)
+    return SHAPES_CLASSES
+
+
+def _transforms(pipeline):
+    for transform in pipeline or []:
+        yield transform
+
+
+@pytest.fixture(scope='session')
+def shrink_detection_config():
+    """Adapt a real mmdet config to the tiny generated data: classes, batch 2, no workers,
+    every image size of the pipelines (and YOLOX's batch resize) -> ``size``, 1 epoch."""
+
+    def shrink(cfg, classes, work_dir, size=128):
+        cfg.work_dir = str(work_dir)
+        head = cfg.model.get('bbox_head') or cfg.model.roi_head.bbox_head
+        head.num_classes = len(classes)
+        for augment in cfg.model.data_preprocessor.get('batch_augments') or []:
+            if augment.get('type') == 'BatchSyncRandomResize':
+                augment.random_size_range = (size, size)
+        for split in ('train', 'val', 'test'):
+            loader = cfg[f'{split}_dataloader']
+            loader.update(batch_size=2, num_workers=0, persistent_workers=False)
+            dataset = loader.dataset.get('dataset', loader.dataset)  # MultiImageMixDataset
+            dataset.metainfo = dict(classes=classes)
+            for pipeline in (loader.dataset.get('pipeline'), dataset.get('pipeline')):
+                for transform in _transforms(pipeline):
+                    for key in ('img_scale', 'scale'):
+                        if key in transform:
+                            transform[key] = (size, size)
+                    if transform['type'] == 'RandomAffine':
+                        transform['border'] = (-size // 2, -size // 2)
+        cfg.train_cfg.update(max_epochs=1, val_interval=1)
+        return cfg
+
+    return shrink
+
+
+@pytest.fixture(scope='session')
+def shrink_classification_config():
+    """Adapt a real mmpretrain ImageNet config to a tiny ImageNet-layout folder: batch 2, no
+    workers, 1 epoch."""
+
+    def shrink(cfg, data_root, work_dir):
+        cfg.work_dir = str(work_dir)
+        for split in ('train', 'val', 'test'):
+            loader = cfg[f'{split}_dataloader']
+            loader.update(batch_size=2, num_workers=0, persistent_workers=False)
+            loader.dataset.data_root = str(data_root)
+        cfg.train_cfg.max_epochs = 1
+        cfg.default_hooks.logger.interval = 1
+        return cfg
+
+    return shrink

@@ -49,23 +49,13 @@ def test_no_weight_decay_on_biases_and_branch_bns(repo_root):
     assert decay[id(named['head.fc.bias'])] == 0
 
 
-def small_data(cfg, data_root, work_dir):
-    cfg.work_dir = str(work_dir)
-    for split in ('train', 'val', 'test'):
-        loader = cfg[f'{split}_dataloader']
-        loader.update(batch_size=2, num_workers=0, persistent_workers=False)
-        loader.dataset.data_root = str(data_root)
-    cfg.train_cfg.max_epochs = 1
-    cfg.default_hooks.logger.interval = 1
-    return cfg
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize('arch', ['a0', 'b1'])
 def test_config_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(
-        repo_root, tmp_path, load_tool, make_tiny_imagenet, arch):
+        repo_root, tmp_path, load_tool, make_tiny_imagenet, shrink_classification_config,
+        arch):
     data_root = make_tiny_imagenet(tmp_path / 'imagenet')
-    cfg = small_data(Config.fromfile(config_path(repo_root, f'repvgg-{arch}_8xb32_in1k')),
+    cfg = shrink_classification_config(Config.fromfile(config_path(repo_root, f'repvgg-{arch}_8xb32_in1k')),
                      data_root, tmp_path / 'train')
     Runner.from_cfg(cfg).train()
     train_ckpt = tmp_path / 'train' / 'epoch_1.pth'
@@ -83,7 +73,7 @@ def test_config_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(
         <= 1e-6
 
     # the deploy config evaluates the deploy checkpoint
-    cfg = small_data(Config.fromfile(config_path(repo_root, f'repvgg-{arch}_deploy_in1k')),
+    cfg = shrink_classification_config(Config.fromfile(config_path(repo_root, f'repvgg-{arch}_deploy_in1k')),
                      data_root, tmp_path / 'test')
     cfg.load_from = str(deploy_ckpt)
     metrics = Runner.from_cfg(cfg).test()

@@ -50,16 +50,11 @@ def test_detection_configs_build_and_run_a_forward(repo_root, name):
 @pytest.mark.slow
 @pytest.mark.parametrize('name', [n for n in CLASSIFIERS if 'deploy' not in n])
 def test_classification_config_trains_two_iterations_with_lambda_from_the_hook(
-        repo_root, tmp_path, make_tiny_imagenet, name):
+        repo_root, tmp_path, make_tiny_imagenet, shrink_classification_config, name):
     pytest.importorskip('mmpretrain')
-    data_root = make_tiny_imagenet(tmp_path / 'imagenet')
-    cfg = load(repo_root, name)
-    cfg.work_dir = str(tmp_path / 'wd')
-    for split in ('train', 'val', 'test'):
-        loader = cfg[f'{split}_dataloader']
-        loader.update(batch_size=2, num_workers=0, persistent_workers=False)
-        loader.dataset.data_root = str(data_root)
-    cfg.train_cfg.max_epochs = 1
+    cfg = shrink_classification_config(load(repo_root, name),
+                                       make_tiny_imagenet(tmp_path / 'imagenet'),
+                                       tmp_path / 'wd')
     cfg.custom_hooks[0].decay_epochs = 4
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -70,30 +65,12 @@ def test_classification_config_trains_two_iterations_with_lambda_from_the_hook(
     assert runner.message_hub.get_scalar('train/act_lambda').current() == 0.0
 
 
-def tiny_coco(tmp_path, monkeypatch):
-    """4 generated images of 3 classes in data/coco/, the configs' data_root, from the cwd."""
-    from mmshallow.datasets import SHAPES_CLASSES, generate_shapes_coco
-    generate_shapes_coco(tmp_path / 'data' / 'coco', num_train=4, num_val=2, image_size=96)
-    monkeypatch.chdir(tmp_path)
-    return SHAPES_CLASSES
-
-
 @pytest.mark.slow
-def test_faster_rcnn_vanillanet_trains_two_iterations_on_tiny_coco(repo_root, tmp_path,
-                                                                   monkeypatch):
+def test_faster_rcnn_vanillanet_trains_two_iterations_on_tiny_coco(
+        repo_root, tmp_path, tiny_coco, shrink_detection_config):
     pytest.importorskip('mmdet')
-    classes = tiny_coco(tmp_path, monkeypatch)
-    cfg = load(repo_root, 'faster-rcnn_vanillanet-13_fpn_1x_coco')
-    cfg.work_dir = str(tmp_path / 'wd')
-    cfg.model.roi_head.bbox_head.num_classes = len(classes)
-    for split in ('train', 'val', 'test'):
-        loader = cfg[f'{split}_dataloader']
-        loader.update(batch_size=2, num_workers=0, persistent_workers=False)
-        loader.dataset.metainfo = dict(classes=classes)
-        for transform in loader.dataset.pipeline:  # small data, small images
-            if transform['type'] == 'Resize':
-                transform['scale'] = (128, 128)
-    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    cfg = shrink_detection_config(load(repo_root, 'faster-rcnn_vanillanet-13_fpn_1x_coco'),
+                                  tiny_coco, tmp_path / 'wd')
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 2
@@ -101,29 +78,11 @@ def test_faster_rcnn_vanillanet_trains_two_iterations_on_tiny_coco(repo_root, tm
 
 
 @pytest.mark.slow
-def test_yolox_vanillanet_trains_two_iterations_on_tiny_coco(repo_root, tmp_path, monkeypatch):
+def test_yolox_vanillanet_trains_two_iterations_on_tiny_coco(
+        repo_root, tmp_path, tiny_coco, shrink_detection_config):
     pytest.importorskip('mmdet')
-    classes = tiny_coco(tmp_path, monkeypatch)
-    cfg = load(repo_root, 'yolox_vanillanet-13_8xb8-300e_coco')
-    cfg.work_dir = str(tmp_path / 'wd')
-    cfg.model.bbox_head.num_classes = len(classes)
-    cfg.train_dataloader.dataset.dataset.metainfo = dict(classes=classes)
-    for split in ('val', 'test'):
-        cfg[f'{split}_dataloader'].dataset.metainfo = dict(classes=classes)
-    # small data, small images: every 640 of the YOLOX pipeline -> 128
-    cfg.model.data_preprocessor.batch_augments[0].random_size_range = (128, 128)
-    for pipeline in (cfg.train_dataloader.dataset.pipeline,
-                     cfg.val_dataloader.dataset.pipeline):
-        for transform in pipeline:
-            for key in ('img_scale', 'scale'):
-                if key in transform:
-                    transform[key] = (128, 128)
-            if transform['type'] == 'RandomAffine':
-                transform['border'] = (-64, -64)
-    for split in ('train', 'val', 'test'):
-        cfg[f'{split}_dataloader'].update(batch_size=2, num_workers=0,
-                                          persistent_workers=False)
-    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    cfg = shrink_detection_config(load(repo_root, 'yolox_vanillanet-13_8xb8-300e_coco'),
+                                  tiny_coco, tmp_path / 'wd')
     cfg.custom_hooks[0].decay_epochs = 2
     runner = Runner.from_cfg(cfg)
     runner.train()
