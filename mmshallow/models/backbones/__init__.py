@@ -1,6 +1,8 @@
 from .base_backbone import BaseShallowBackbone
+from .mobilenext import MobileNeXt
+from .parameternet import ParameterNet
 from .parnet import ParNet
 from .repvgg import RepVGG
 from .vanillanet import VanillaNet
 
-__all__ = ['BaseShallowBackbone', 'ParNet', 'RepVGG', 'VanillaNet']
+__all__ = ['BaseShallowBackbone', 'MobileNeXt', 'ParameterNet', 'ParNet', 'RepVGG', 'VanillaNet']

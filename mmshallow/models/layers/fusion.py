@@ -44,6 +44,27 @@ def fuse_conv_bn(kernel: Tensor, bias: Optional[Tensor], norm: nn.Module) -> Bra
     return kernel * scale.reshape(-1, 1, 1, 1), fused_bias
 
 
+def fuse_experts_bn(kernels: Tensor, expert_bias: Optional[Tensor], norm: nn.Module,
+                    static_bias: Optional[Tensor] = None
+                    ) -> Tuple[Tensor, Optional[Tensor], Tensor]:
+    """A dynamic conv followed by BN -> the same dynamic conv with a static bias.
+
+    The dynamic conv mixes ``M`` expert kernels ``kernels`` (``(M, out, in // groups, k, k)``)
+    and optional expert biases ``expert_bias`` (``(M, out)``) with per-sample gates ``a_i``, then
+    adds an optional ``static_bias`` (``(out,)``) that is not mixed. BN is ``scale * y + shift``
+    and the mix is linear in the experts, so
+    ``BN(conv(x, sum a_i W_i) + sum a_i b_i + c) = conv(x, sum a_i scale W_i)
+    + sum a_i scale b_i + (scale c + shift)``: every expert is scaled and the shift joins the
+    static bias, never the experts (a sigmoid gate's ``a_i`` need not sum to 1). Exact for any
+    gate. Returns ``(kernels, expert_bias, static_bias)``.
+    """
+    scale, shift = _bn_scale_shift(norm)
+    kernels = kernels * scale.reshape(-1, 1, 1, 1)  # broadcasts over the expert dim
+    if expert_bias is not None:
+        expert_bias = expert_bias * scale
+    return kernels, expert_bias, shift if static_bias is None else shift + static_bias * scale
+
+
 def identity_kernel(channels: int, groups: int = 1, kernel_size: int = 3,
                     dtype: torch.dtype = torch.float32,
                     device: Optional[torch.device] = None) -> Tensor:

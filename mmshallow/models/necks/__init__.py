@@ -1,4 +1,5 @@
+from .ghostnet_neck import GhostNetClsNeck
 from .parnet_necks import ParNetDownsampleNeck, ParNetFusionNeck
 from .vanillanet_neck import VanillaNetClsNeck
 
-__all__ = ['ParNetDownsampleNeck', 'ParNetFusionNeck', 'VanillaNetClsNeck']
+__all__ = ['GhostNetClsNeck', 'ParNetDownsampleNeck', 'ParNetFusionNeck', 'VanillaNetClsNeck']
