@@ -39,10 +39,11 @@ def count_params(model: nn.Module) -> int:
 
 
 def measure(family: str, arch: str, shape=(224, 224), num_classes: int = 1000) -> dict:
-    backbone_type = FAMILIES[family]
-    train = ImageNetClassifier(MODELS.build(dict(type=backbone_type, arch=arch)), num_classes)
-    deploy = ImageNetClassifier(
-        MODELS.build(dict(type=backbone_type, arch=arch, deploy=True)), num_classes).eval()
+    # The class itself, not MODELS.build: a build resolves names in the current default scope,
+    # where a host codebase's module of the same name (mmpretrain's RepVGG) would win.
+    backbone = MODELS.get(FAMILIES[family])
+    train = ImageNetClassifier(backbone(arch=arch), num_classes)
+    deploy = ImageNetClassifier(backbone(arch=arch, deploy=True), num_classes).eval()
     info = get_model_complexity_info(deploy, input_shape=(3, *shape), show_table=False,
                                      show_arch=False)
     return dict(family=family, arch=arch, input=list(shape), train_params=count_params(train),
