@@ -12,7 +12,8 @@ import argparse
 import re
 from collections import OrderedDict
 
-import torch
+from mmshallow.utils.converters import (load_official_checkpoint, save_converted,
+                                       strip_ddp_prefix, unwrap_state_dict)
 
 # official module path -> ours (the block itself; its 'block.' level is dropped)
 _MODULES = [
@@ -42,10 +43,7 @@ _BLOCK = [
 
 
 def _unwrap(checkpoint):
-    for field in ('state_dict', 'state_dict_ema', 'model', 'model_ema'):
-        if isinstance(checkpoint, dict) and isinstance(checkpoint.get(field), dict):
-            return checkpoint[field]
-    return checkpoint
+    return unwrap_state_dict(checkpoint, ('state_dict', 'state_dict_ema', 'model', 'model_ema'))
 
 
 def _rename_in_block(rest: str, is_stream: bool, key: str) -> str:
@@ -65,7 +63,7 @@ def convert(state_dict) -> OrderedDict:
     """Official ParNet keys -> ``backbone.*`` / ``head.fc.*`` of an mmpretrain classifier."""
     converted = OrderedDict()
     for key, value in _unwrap(state_dict).items():
-        name = key[len('module.'):] if key.startswith('module.') else key
+        name = strip_ddp_prefix(key)
         if name.startswith('head.fc.'):
             converted[name] = value
             continue
@@ -90,14 +88,10 @@ def main(argv=None):
     parser.add_argument('src', help='official checkpoint')
     parser.add_argument('dst', help='output mmpretrain checkpoint')
     args = parser.parse_args(argv)
-    state_dict = _unwrap(torch.load(args.src, map_location='cpu'))
+    state_dict = _unwrap(load_official_checkpoint(args.src))
     fused = is_fused(state_dict)
-    converted = convert(state_dict)
-    torch.save(dict(meta=dict(converted_from='official ParNet', deploy=fused),
-                    state_dict=converted), args.dst)
     layout = 'fused (build ParNet with deploy=True)' if fused else 'train-time'
-    print(f'{len(converted)} tensors, {layout} layout, written to {args.dst}')
-
+    save_converted(convert(state_dict), args.dst, 'official ParNet', fused, layout)
 
 if __name__ == '__main__':
     main()

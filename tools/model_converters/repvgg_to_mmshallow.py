@@ -10,7 +10,8 @@ import argparse
 import re
 from collections import OrderedDict
 
-import torch
+from mmshallow.utils.converters import (load_official_checkpoint, save_converted,
+                                       strip_ddp_prefix, unwrap_state_dict)
 
 # (official pattern, ours), applied in order to the part after the block prefix.
 _BLOCK_RENAMES = [
@@ -35,10 +36,7 @@ def _rename_block(rest: str, key: str) -> str:
 
 
 def _unwrap(checkpoint):
-    for field in ('state_dict', 'model', 'model_ema'):
-        if isinstance(checkpoint, dict) and isinstance(checkpoint.get(field), dict):
-            return checkpoint[field]
-    return checkpoint
+    return unwrap_state_dict(checkpoint, ('state_dict', 'model', 'model_ema'))
 
 
 def is_deploy(state_dict) -> bool:
@@ -50,7 +48,7 @@ def convert(state_dict) -> OrderedDict:
     state_dict = _unwrap(state_dict)
     converted = OrderedDict()
     for key, value in state_dict.items():
-        name = key[len('module.'):] if key.startswith('module.') else key
+        name = strip_ddp_prefix(key)
         if stem := _STEM.match(name):
             new = 'backbone.stem.' + _rename_block(stem.group(1), key)
         elif stage := _STAGE.match(name):
@@ -69,14 +67,10 @@ def main(argv=None):
     parser.add_argument('src', help='official checkpoint (train-time or deploy)')
     parser.add_argument('dst', help='output mmpretrain checkpoint')
     args = parser.parse_args(argv)
-    state_dict = _unwrap(torch.load(args.src, map_location='cpu'))
+    state_dict = _unwrap(load_official_checkpoint(args.src))
     deploy = is_deploy(state_dict)
-    converted = convert(state_dict)
-    torch.save(dict(meta=dict(converted_from='official RepVGG', deploy=deploy),
-                    state_dict=converted), args.dst)
     layout = 'deploy (use a *_deploy_in1k.py config)' if deploy else 'train-time'
-    print(f'{len(converted)} tensors, {layout} layout, written to {args.dst}')
-
+    save_converted(convert(state_dict), args.dst, 'official RepVGG', deploy, layout)
 
 if __name__ == '__main__':
     main()

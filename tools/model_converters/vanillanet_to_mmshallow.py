@@ -16,6 +16,9 @@ from collections import OrderedDict
 
 import torch
 
+from mmshallow.utils.converters import (load_official_checkpoint, save_converted,
+                                       strip_ddp_prefix, unwrap_state_dict)
+
 # official module path -> ours, train-time layout
 _TRAIN = [
     (re.compile(r'^stem1\.0\.'), 'backbone.stem.conv1.conv.'),
@@ -44,19 +47,12 @@ _PARAMS = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked
 
 
 def _unwrap(checkpoint):
-    for field in ('model', 'model_ema', 'state_dict'):
-        if isinstance(checkpoint, dict) and isinstance(checkpoint.get(field), dict):
-            return checkpoint[field]
-    return checkpoint
-
-
-def _strip(key: str) -> str:
-    return key[len('module.'):] if key.startswith('module.') else key
+    return unwrap_state_dict(checkpoint, ('model', 'model_ema', 'state_dict'))
 
 
 def is_fused(state_dict) -> bool:
     """Deploy layout: the official fused stem ``stem.0`` or head ``cls.2``."""
-    return any(_strip(k).startswith(('stem.0.', 'cls.2.')) for k in _unwrap(state_dict))
+    return any(strip_ddp_prefix(k).startswith(('stem.0.', 'cls.2.')) for k in _unwrap(state_dict))
 
 
 def convert(state_dict) -> OrderedDict:
@@ -65,7 +61,7 @@ def convert(state_dict) -> OrderedDict:
     rules = _DEPLOY if is_fused(state_dict) else _TRAIN
     converted = OrderedDict()
     for key, value in state_dict.items():
-        name = _strip(key)
+        name = strip_ddp_prefix(key)
         for pattern, target in rules:
             match = pattern.match(name)
             if match:
@@ -97,22 +93,16 @@ def main(argv=None):
         help="the weights to convert (default: 'model', else 'model_ema'; the official "
         "detection backbone loads 'model_ema')")
     args = parser.parse_args(argv)
-    # official training checkpoints also hold main.py's argparse Namespace ('args')
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        checkpoint = torch.load(args.src, map_location='cpu')
+    checkpoint = load_official_checkpoint(args.src)
     if args.key is not None:
         if args.key not in checkpoint:
             parser.error(f'{args.src} has no {args.key!r}; it holds: {", ".join(checkpoint)}')
         checkpoint = checkpoint[args.key]
     state_dict = _unwrap(checkpoint)
     fused = is_fused(state_dict)
-    converted = convert(state_dict)
-    torch.save(dict(meta=dict(converted_from='official VanillaNet', deploy=fused),
-                    state_dict=converted), args.dst)
-    layout = 'fused (build VanillaNet and VanillaNetClsNeck with deploy=True)' if fused \
-        else 'train-time (λ = 1)'
-    print(f'{len(converted)} tensors, {layout} layout, written to {args.dst}')
-
+    layout = ('fused (build VanillaNet and VanillaNetClsNeck with deploy=True)' if fused else
+              'train-time (λ = 1)')
+    save_converted(convert(state_dict), args.dst, 'official VanillaNet', fused, layout)
 
 if __name__ == '__main__':
     main()

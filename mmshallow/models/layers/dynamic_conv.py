@@ -16,11 +16,10 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import build_norm_layer
 
 from mmshallow.registry import MODELS
 from .fusion import fuse_experts_bn
-from .reparam import ReparamModule
+from .reparam import ConvBNPair, ReparamModule
 
 GATES = ('sigmoid', 'softmax')
 
@@ -150,7 +149,7 @@ class DynamicConv2d(ReparamModule):
 
 
 @MODELS.register_module()
-class DynamicConvBN(ReparamModule):
+class DynamicConvBN(ConvBNPair):
     """A :class:`DynamicConv2d` followed by BatchNorm, ``conv`` and ``bn``.
 
     :meth:`switch_to_deploy` folds the BN into every expert kernel (and expert bias) and its
@@ -170,18 +169,10 @@ class DynamicConvBN(ReparamModule):
                  num_experts: int = 4, gate: str = 'sigmoid', gate_hidden: Optional[int] = None,
                  norm_cfg=dict(type='BN'), deploy: bool = False, init_cfg=None):
         super().__init__(deploy=deploy, init_cfg=init_cfg)
-        conv = DynamicConv2d(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                             groups, bias, num_experts, gate, gate_hidden, deploy=deploy)
-        if deploy:
-            self.fused_conv = conv
-        else:
-            self.conv = conv
-            self.bn = build_norm_layer(norm_cfg, out_channels)[1]
-
-    def forward(self, x):
-        if self.deploy:
-            return self.fused_conv(x)
-        return self.bn(self.conv(x))
+        self._set_conv_bn(
+            DynamicConv2d(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                          groups, bias, num_experts, gate, gate_hidden, deploy=deploy),
+            norm_cfg, out_channels)
 
     @torch.no_grad()
     def _fuse(self):

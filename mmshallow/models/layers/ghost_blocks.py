@@ -19,14 +19,14 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import build_activation_layer, build_norm_layer
+from mmcv.cnn import build_activation_layer
 from mmcv.cnn.bricks import DropPath
 
 from mmshallow.registry import MODELS
 from .channels import make_divisible
 from .dynamic_conv import DynamicConvBN
 from .fusion import conv_from_branch, fuse_conv_bn
-from .reparam import ReparamContainer, ReparamModule
+from .reparam import ConvBNPair, ReparamContainer, ReparamModule
 
 
 def check_static_or_experts(num_experts) -> None:
@@ -39,7 +39,7 @@ def check_static_or_experts(num_experts) -> None:
                      '(ParameterNet uses 4)')
 
 
-class ConvBN(ReparamModule):
+class ConvBN(ConvBNPair):
     """A bias-free ``nn.Conv2d`` and BatchNorm, ``conv`` and ``bn``; fused: ``fused_conv``, one
     biased conv.
 
@@ -54,18 +54,8 @@ class ConvBN(ReparamModule):
                  padding: int = 0, groups: int = 1, norm_cfg=dict(type='BN'),
                  deploy: bool = False, init_cfg=None):
         super().__init__(deploy=deploy, init_cfg=init_cfg)
-        conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
-                         groups=groups, bias=deploy)
-        if deploy:
-            self.fused_conv = conv
-        else:
-            self.conv = conv
-            self.bn = build_norm_layer(norm_cfg, out_channels)[1]
-
-    def forward(self, x):
-        if self.deploy:
-            return self.fused_conv(x)
-        return self.bn(self.conv(x))
+        self._set_conv_bn(nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
+                                    groups=groups, bias=deploy), norm_cfg, out_channels)
 
     def _fuse(self):
         self.fused_conv = conv_from_branch(

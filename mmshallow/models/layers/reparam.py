@@ -9,6 +9,7 @@ import inspect
 from typing import Optional
 
 import torch.nn as nn
+from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule, is_model_wrapper
 
 CONVERT_TOOL = 'tools/reparameterize.py CONFIG CHECKPOINT OUT'
@@ -89,6 +90,23 @@ class ReparamContainer(ReparamModule):
 
     def _fuse(self) -> None:
         reparameterize_children(self)
+
+
+class ConvBNPair(ReparamModule):
+    """A conv followed by BatchNorm (``conv``, ``bn``); deployed, the conv alone with the BN
+    folded in (``fused_conv``). Subclasses pass the conv they build and implement ``_fuse``."""
+
+    def _set_conv_bn(self, conv: nn.Module, norm_cfg: dict, channels: int) -> None:
+        if self.deploy:
+            self.fused_conv = conv
+        else:
+            self.conv = conv
+            self.bn = build_norm_layer(norm_cfg, channels)[1]
+
+    def forward(self, x):
+        if self.deploy:
+            return self.fused_conv(x)
+        return self.bn(self.conv(x))
 
 
 def _takes_no_arguments(method) -> bool:
