@@ -54,3 +54,19 @@ def relative_error(actual: Any, expected: Any) -> float:
         worst = max(worst, float((a.detach() - e.detach()).abs().max() / scale))
     return worst
 
+
+
+class RandomImages(torch.utils.data.Dataset):
+    """``n`` seeded random 3x16x16 images with labels 0/1 as ``dict(inputs=, labels=)``, for
+    tiny mmengine ``Runner`` tests (default collate)."""
+
+    def __init__(self, n: int = 8, seed: int = 1):
+        generator = torch.Generator().manual_seed(seed)
+        self.images = torch.randn(n, 3, 16, 16, generator=generator)
+        self.labels = torch.randint(0, 2, (n, ), generator=generator)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return dict(inputs=self.images[i], labels=self.labels[i])

@@ -9,12 +9,11 @@ import torch.nn.functional as F
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import mmshallow
 from mmshallow.engine import DeepTrainingHook
 from mmshallow.models import VanillaNet, VanillaNetClsNeck
-from mmshallow.testing import relative_error
+from mmshallow.testing import RandomImages, relative_error
 
 ARCH = dict(dims=[8, 16, 16], strides=[2, 1])
 
@@ -33,20 +32,6 @@ class TinyVanillaNet(BaseModel):
         if mode == 'predict':
             return list(logits)
         return logits
-
-
-class RandomImages(Dataset):
-
-    def __init__(self, n=8):
-        generator = torch.Generator().manual_seed(1)
-        self.images = torch.randn(n, 3, 16, 16, generator=generator)
-        self.labels = torch.randint(0, 2, (n, ), generator=generator)
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        return dict(inputs=self.images[i], labels=self.labels[i])
 
 
 def lambdas(model):

@@ -6,11 +6,10 @@ from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 from mmshallow.engine import ReparamHook
 from mmshallow.models.layers import RepVGGBlock
-from mmshallow.testing import relative_error
+from mmshallow.testing import RandomImages, relative_error
 
 
 class TinyRepModel(BaseModel):
@@ -28,20 +27,6 @@ class TinyRepModel(BaseModel):
         if mode == 'predict':
             return list(logits)
         return logits
-
-
-class RandomImages(Dataset):
-
-    def __init__(self, n=8):
-        generator = torch.Generator().manual_seed(1)
-        self.images = torch.randn(n, 3, 16, 16, generator=generator)
-        self.labels = torch.randint(0, 2, (n, ), generator=generator)
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        return dict(inputs=self.images[i], labels=self.labels[i])
 
 
 class RecordLogits(BaseMetric):
