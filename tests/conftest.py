@@ -65,13 +65,22 @@ def _transforms(pipeline):
         yield transform
 
 
+def _no_checkpoints(cfg):
+    """The full-size models' checkpoints (weights, optimizer state, EMA copy) run to gigabytes
+    each; a config test needs none of them (saving and resuming are tested on small models)."""
+    cfg.default_hooks.checkpoint.update(interval=-1, save_last=False)
+
+
 @pytest.fixture(scope='session')
 def shrink_detection_config():
     """Adapt a real mmdet config to the tiny generated data: classes, batch 2, no workers,
-    every image size of the pipelines (and YOLOX's batch resize) -> ``size``, 1 epoch."""
+    every image size of the pipelines (and YOLOX's batch resize) -> ``size``, 1 epoch, no
+    checkpoint files unless ``checkpoints`` (see ``_no_checkpoints``)."""
 
-    def shrink(cfg, classes, work_dir, size=128):
+    def shrink(cfg, classes, work_dir, size=128, checkpoints=False):
         cfg.work_dir = str(work_dir)
+        if not checkpoints:
+            _no_checkpoints(cfg)
         head = cfg.model.get('bbox_head') or cfg.model.roi_head.bbox_head
         head.num_classes = len(classes)
         for augment in cfg.model.data_preprocessor.get('batch_augments') or []:
@@ -98,10 +107,12 @@ def shrink_detection_config():
 @pytest.fixture(scope='session')
 def shrink_classification_config():
     """Adapt a real mmpretrain ImageNet config to a tiny ImageNet-layout folder: batch 2, no
-    workers, 1 epoch."""
+    workers, 1 epoch, no checkpoint files unless ``checkpoints`` (see ``_no_checkpoints``)."""
 
-    def shrink(cfg, data_root, work_dir):
+    def shrink(cfg, data_root, work_dir, checkpoints=False):
         cfg.work_dir = str(work_dir)
+        if not checkpoints:
+            _no_checkpoints(cfg)
         for split in ('train', 'val', 'test'):
             loader = cfg[f'{split}_dataloader']
             loader.update(batch_size=2, num_workers=0, persistent_workers=False)

@@ -113,7 +113,7 @@ def test_faster_rcnn_config_trains_two_iterations_and_validates(
         repo_root, tmp_path, tiny_coco, shrink_detection_config):
     from mmengine.runner import Runner
     cfg = shrink_detection_config(load(repo_root, 'parnet_faster-rcnn_coco'), tiny_coco,
-                                  tmp_path / 'wd', size=160)
+                                  tmp_path / 'wd', size=160, checkpoints=True)
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 2

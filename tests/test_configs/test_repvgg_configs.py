@@ -55,8 +55,9 @@ def test_config_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(
         repo_root, tmp_path, load_tool, make_tiny_imagenet, shrink_classification_config,
         arch):
     data_root = make_tiny_imagenet(tmp_path / 'imagenet')
-    cfg = shrink_classification_config(Config.fromfile(config_path(repo_root, f'repvgg-{arch}_8xb32_in1k')),
-                     data_root, tmp_path / 'train')
+    cfg = shrink_classification_config(
+        Config.fromfile(config_path(repo_root, f'repvgg-{arch}_8xb32_in1k')), data_root,
+        tmp_path / 'train', checkpoints=True)
     Runner.from_cfg(cfg).train()
     train_ckpt = tmp_path / 'train' / 'epoch_1.pth'
     deploy_ckpt = tmp_path / 'train' / 'epoch_1_deploy.pth'
@@ -73,8 +74,9 @@ def test_config_trains_saves_deploy_checkpoint_and_deploy_config_tests_it(
         <= 1e-6
 
     # the deploy config evaluates the deploy checkpoint
-    cfg = shrink_classification_config(Config.fromfile(config_path(repo_root, f'repvgg-{arch}_deploy_in1k')),
-                     data_root, tmp_path / 'test')
+    cfg = shrink_classification_config(
+        Config.fromfile(config_path(repo_root, f'repvgg-{arch}_deploy_in1k')), data_root,
+        tmp_path / 'test')
     cfg.load_from = str(deploy_ckpt)
     metrics = Runner.from_cfg(cfg).test()
     assert 'accuracy/top1' in metrics

@@ -42,6 +42,9 @@ def test_detection_configs_build_and_run_a_forward(repo_root, name):
     assert [h['type'] for h in cfg.custom_hooks][0] == 'mmshallow.DeepTrainingHook'
     assert cfg.custom_hooks[-1]['type'] == 'mmshallow.ReparamHook'
     model = MODELS.build(cfg.model).eval()
+    neck_params = sum(p.numel() for p in model.neck.parameters())
+    # YOLOX: the 1024-4096-channel taps mapped down before YOLOXPAFPN (314M without).
+    assert neck_params == (20_345_344 if 'yolox' in name else 4_327_424)
     with torch.no_grad():
         feats = model.extract_feat(torch.rand(1, 3, 128, 128))
     assert [f.shape[-1] for f in feats] == ([16, 8, 4] if 'yolox' in name else [32, 16, 8, 4, 2])
