@@ -32,6 +32,7 @@ setup(
         'mmdet': ['mmdet>=3.3.0,<3.4'],
         'mmpretrain': ['mmpretrain>=1.2.0,<1.3'],
         'deploy': read_requirements('deploy.txt'),
+        'benchmark': read_requirements('benchmark.txt'),
         'tests': read_requirements('tests.txt'),
     },
     license='Apache License 2.0',

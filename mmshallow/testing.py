@@ -30,6 +30,24 @@ def randomize_bn_statistics(model: nn.Module, seed: int = 0) -> nn.Module:
     return model
 
 
+@torch.no_grad()
+def calibrate_bn(model: nn.Module, batches, forward=None) -> nn.Module:
+    """Set every BatchNorm's running statistics to the average over ``batches`` (train-mode
+    forwards, nothing else changes): a randomly initialised model then behaves like a trained
+    one numerically (activations of sane size through every layer). ``forward(model, batch)``
+    defaults to ``model(batch)``. Returns the model in eval mode."""
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average
+    model.train()
+    for norm in norms:  # also those a backbone's norm_eval keeps in eval mode
+        norm.train()
+    for batch in batches:
+        forward(model, batch) if forward else model(batch)
+    return model.eval()
+
+
 def flatten_tensors(outputs: Any) -> List[torch.Tensor]:
     """All tensors in a (nested) tuple/list/dict output, in order."""
     if isinstance(outputs, torch.Tensor):

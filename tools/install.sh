@@ -4,6 +4,7 @@
 #   bash tools/install.sh            # into .venv/ in the repo root (created if missing)
 #   bash tools/install.sh --system   # into the active Python environment (conda, your own venv)
 #   bash tools/install.sh --deploy   # also mmdeploy + onnxruntime (combinable with --system)
+#   bash tools/install.sh --benchmark  # also timm, for tools/benchmark.py's baselines
 #
 # mmcv 2.1.0 has no wheel for today's torch, so it is built from its source release with the
 # C++ ops (CPU). The built wheel is cached outside the repo, keyed by the mmcv, torch and Python
@@ -19,12 +20,14 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MMCV_VERSION=2.1.0
 USE_VENV=1
 WITH_DEPLOY=0
+WITH_BENCHMARK=0
 for arg in "$@"; do
   case "$arg" in
     --system) USE_VENV=0 ;;
     --deploy) WITH_DEPLOY=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) echo "install.sh: unknown option '$arg' (allowed: --system, --deploy, --help)" >&2; exit 2 ;;
+    --benchmark) WITH_BENCHMARK=1 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option '$arg' (allowed: --system, --deploy, --benchmark, --help)" >&2; exit 2 ;;
   esac
 done
 
@@ -113,6 +116,10 @@ pip_install -q -r "$REPO/requirements/stack.txt" -r "$REPO/requirements/tests.tx
 if [ "$WITH_DEPLOY" = 1 ]; then
   log "         + mmdeploy, onnxruntime (requirements/deploy.txt)"
   pip_install -q -r "$REPO/requirements/deploy.txt"
+fi
+if [ "$WITH_BENCHMARK" = 1 ]; then
+  log "         + timm (requirements/benchmark.txt)"
+  pip_install -q -r "$REPO/requirements/benchmark.txt"
 fi
 
 log "step 4/4: mmshallow (editable)"

@@ -9,6 +9,7 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -27,7 +28,7 @@ def _check_bn(norm: nn.Module) -> None:
             'it normalizes with batch statistics, which no fixed convolution reproduces')
 
 
-def _bn_scale_shift(norm: _BatchNorm) -> Tuple[Tensor, Tensor]:
+def bn_scale_shift(norm: _BatchNorm) -> Tuple[Tensor, Tensor]:
     """BN(x) = scale * x + shift, with the running statistics."""
     _check_bn(norm)
     std = (norm.running_var + norm.eps).sqrt()
@@ -39,7 +40,7 @@ def _bn_scale_shift(norm: _BatchNorm) -> Tuple[Tensor, Tensor]:
 
 def fuse_conv_bn(kernel: Tensor, bias: Optional[Tensor], norm: nn.Module) -> Branch:
     """conv (optionally with bias) followed by BN -> one conv with bias."""
-    scale, shift = _bn_scale_shift(norm)
+    scale, shift = bn_scale_shift(norm)
     fused_bias = shift if bias is None else shift + bias * scale
     return kernel * scale.reshape(-1, 1, 1, 1), fused_bias
 
@@ -58,7 +59,7 @@ def fuse_experts_bn(kernels: Tensor, expert_bias: Optional[Tensor], norm: nn.Mod
     static bias, never the experts (a sigmoid gate's ``a_i`` need not sum to 1). Exact for any
     gate. Returns ``(kernels, expert_bias, static_bias)``.
     """
-    scale, shift = _bn_scale_shift(norm)
+    scale, shift = bn_scale_shift(norm)
     kernels = kernels * scale.reshape(-1, 1, 1, 1)  # broadcasts over the expert dim
     if expert_bias is not None:
         expert_bias = expert_bias * scale
@@ -76,8 +77,10 @@ def identity_kernel(channels: int, groups: int = 1, kernel_size: int = 3,
                          dtype=dtype, device=device)
     centre = kernel_size // 2
     index = torch.arange(channels, device=device)
-    kernel[index, index % in_per_group, centre, centre] = 1
-    return kernel
+    # index_put, not item assignment: see avgpool_1x1_to_3x3_s2
+    return kernel.index_put((index, index % in_per_group, torch.full_like(index, centre),
+                             torch.full_like(index, centre)), torch.ones((), dtype=dtype,
+                                                                       device=device))
 
 
 def fuse_bn_identity(norm: nn.Module, groups: int = 1, kernel_size: int = 3) -> Branch:
@@ -156,9 +159,9 @@ def avgpool_1x1_to_3x3_s2(kernel: Tensor) -> Tensor:
     (for odd ones the two branches do not even give the same output size).
     """
     w = _squeeze_1x1(kernel, 'avg-pool branch')
-    out = kernel.new_zeros(kernel.shape[0], kernel.shape[1], 3, 3)
-    out[:, :, 1:, 1:] = (w / 4)[:, :, None, None]
-    return out
+    # Functional (no item assignment): mmdeploy rewrites Tensor.__setitem__ while it exports,
+    # and mmshallow.deploy fuses inside that context.
+    return F.pad((w / 4)[:, :, None, None].expand(-1, -1, 2, 2), (1, 0, 1, 0))
 
 
 def conv_from_branch(branch: Branch, reference: nn.Conv2d) -> nn.Conv2d:

@@ -1,0 +1,50 @@
+"""mmdeploy rewriters registered by ``import mmshallow.deploy`` (see its docstring)."""
+import torch
+from mmdeploy.core import FUNCTION_REWRITER, SYMBOLIC_REWRITER
+from mmdeploy.utils import get_ir_config
+
+from ..models.layers.fold_bn import fold_batchnorms
+from .checks import ExportError, check_export_input_shape, check_exportable
+
+#: the lowest opset whose ``RoiAlign`` has ``coordinate_transformation_mode`` (half_pixel)
+ROI_ALIGN_MIN_OPSET = 16
+
+
+@FUNCTION_REWRITER.register_rewriter('torch.onnx.export')
+def onnx_export__fused_torchscript(model, args, *rest, **kwargs):
+    """mmdeploy's call of ``torch.onnx.export``: fuse the whole model, then export with the
+    TorchScript exporter, which applies mmdeploy's rewriters (the dynamo exporter does not)."""
+    ctx = FUNCTION_REWRITER.get_context()
+    example = args[0] if isinstance(args, (tuple, list)) else args
+    if torch.is_tensor(example) and example.dim() == 4:
+        check_export_input_shape(model, example.shape, dynamic=bool(kwargs.get('dynamic_axes')))
+    fold_batchnorms(check_exportable(model))
+    kwargs.setdefault('dynamo', False)
+    if kwargs.get('keep_initializers_as_inputs') is None:
+        kwargs['keep_initializers_as_inputs'] = False
+    return ctx.origin_func(model, args, *rest, **kwargs)
+
+
+def _select(g, tensor, dim: int, index):
+    return g.op('Gather', tensor, g.op('Constant', value_t=torch.tensor(index)), axis_i=dim)
+
+
+@SYMBOLIC_REWRITER.register_symbolic('mmcv.ops.roi_align.__self__', backend='onnxruntime')
+def roi_align__onnx_standard(g, input, rois, output_size, spatial_scale, sampling_ratio,
+                             pool_mode, aligned):
+    """mmcv ``RoIAlign`` as the standard ONNX ``RoiAlign`` (opset >= 16): ``rois`` are
+    ``(n, 5)`` rows ``(batch index, x1, y1, x2, y2)``, split here into what ONNX wants."""
+    ctx = SYMBOLIC_REWRITER.get_context()
+    opset = get_ir_config(ctx.cfg).get('opset_version', 11)
+    if opset < ROI_ALIGN_MIN_OPSET:
+        raise ExportError(
+            f'RoIAlign exports to the standard ONNX RoiAlign, which needs opset_version >= '
+            f'{ROI_ALIGN_MIN_OPSET} for aligned RoIs; the deploy config has {opset} '
+            '(use configs/deploy/detection_onnxruntime_*.py)')
+    batch_indices = g.op('Cast', _select(g, rois, 1, 0), to_i=7)  # 7: INT64
+    boxes = _select(g, rois, 1, [1, 2, 3, 4])
+    return g.op(
+        'RoiAlign', input, boxes, batch_indices,
+        output_height_i=output_size[0], output_width_i=output_size[1],
+        spatial_scale_f=spatial_scale, sampling_ratio_i=sampling_ratio, mode_s=pool_mode,
+        coordinate_transformation_mode_s='half_pixel' if aligned else 'output_half_pixel')
