@@ -11,8 +11,10 @@ from .version import __version__
 allow_mmengine_checkpoints()
 
 from . import engine, models  # noqa: E402,F401  (registers every module)
+from .inference import optimize_for_inference  # noqa: E402
 from .models import reparameterize  # noqa: E402
 from .models.layers import set_act_lambda  # noqa: E402
 from .registry import HOOKS, MODELS  # noqa: E402
 
-__all__ = ['__version__', 'reparameterize', 'set_act_lambda', 'MODELS', 'HOOKS']
+__all__ = ['__version__', 'reparameterize', 'optimize_for_inference', 'set_act_lambda', 'MODELS',
+           'HOOKS']
