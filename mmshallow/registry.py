@@ -12,7 +12,9 @@ codebase defines itself (mmpretrain's ``RepVGG``) keeps resolving to the host's 
 searches itself before its parents. ``mmshallow.RepVGG`` always selects ours.
 """
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import Registry
 
 
@@ -36,3 +38,9 @@ MODELS = PluginRegistry(
     'model', parent=MMENGINE_MODELS, scope='mmshallow', locations=['mmshallow.models'])
 HOOKS = PluginRegistry(
     'hook', parent=MMENGINE_HOOKS, scope='mmshallow', locations=['mmshallow.engine.hooks'])
+MODEL_WRAPPERS = PluginRegistry(
+    'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope='mmshallow',
+    locations=['mmshallow.engine.model_wrappers'])
+OPTIM_WRAPPERS = PluginRegistry(
+    'optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope='mmshallow',
+    locations=['mmshallow.engine.optim_wrappers'])

@@ -226,6 +226,10 @@ def measure(name: str, train: nn.Module, shape, batches: List[int], runs: int, w
     for batch in batches:
         x = torch.randn(batch, 3, *shape)
         x_cl = x.contiguous(memory_format=torch.channels_last)
+        if backend == 'inductor':
+            # dynamo caches per code object (every classifier shares one forward) and stops
+            # compiling after a few: start afresh for each model and batch size
+            torch._dynamo.reset()
         fastest = optimize_for_inference(copy.deepcopy(fused), x, backend=backend)
         lat = dict(train=latency_ms(train.eval(), x, runs, warmup),
                    fused=latency_ms(fused, x, runs, warmup),

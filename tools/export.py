@@ -166,6 +166,7 @@ def export(config, checkpoint, deploy_config, work_dir, img=None, shape=None, de
     import mmshallow.deploy as msd
     from mmshallow.models.layers.fold_bn import fold_batchnorms
     from mmshallow.models.layers.reparam import NotFusableYetError
+    from mmshallow.utils import refuse_unsafe_checkpoint
 
     deploy_cfg, model_cfg = load_config(deploy_config, config)
     codebase = check_task(model_cfg, deploy_cfg)
@@ -176,7 +177,8 @@ def export(config, checkpoint, deploy_config, work_dir, img=None, shape=None, de
 
     save_file = deploy_cfg.onnx_config.get('save_file', 'end2end.onnx')
     try:
-        torch2onnx(img, work_dir, save_file, deploy_cfg, model_cfg, checkpoint, device)
+        with refuse_unsafe_checkpoint(checkpoint):
+            torch2onnx(img, work_dir, save_file, deploy_cfg, model_cfg, checkpoint, device)
     except NotFusableYetError as err:  # mmdeploy fuses model.backbone before we see it
         raise msd.ExportError(f'cannot export an unfused model: {err}') from err
     onnx_path = osp.join(work_dir, save_file)

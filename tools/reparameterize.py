@@ -19,6 +19,7 @@ from mmengine.runner import load_checkpoint, save_checkpoint, weights_to_cpu
 
 import mmshallow
 from mmshallow.testing import flatten_tensors, relative_error
+from mmshallow.utils import refuse_unsafe_checkpoint
 
 
 def parse_args(argv=None):
@@ -59,7 +60,8 @@ def reparameterize_checkpoint(config, checkpoint, out, shape=(224, 224), toleran
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmshallow'))
     model = MODELS.build(cfg.model).to(device)
-    ckpt = load_checkpoint(model, checkpoint, map_location=device, strict=True)
+    with refuse_unsafe_checkpoint(checkpoint):
+        ckpt = load_checkpoint(model, checkpoint, map_location=device, strict=True)
     model.eval()
 
     fused = mmshallow.reparameterize(copy.deepcopy(model))

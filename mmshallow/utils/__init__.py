@@ -1,3 +1,5 @@
-from .safe_load import allow_mmengine_checkpoints, mmengine_safe_globals
+from .safe_load import (UnsafeCheckpointError, allow_mmengine_checkpoints,
+                        mmengine_safe_globals, refuse_unsafe_checkpoint)
 
-__all__ = ['allow_mmengine_checkpoints', 'mmengine_safe_globals']
+__all__ = ['UnsafeCheckpointError', 'allow_mmengine_checkpoints', 'mmengine_safe_globals',
+           'refuse_unsafe_checkpoint']

@@ -8,6 +8,8 @@ as ``getattr(HistoryBuffer, 'mean')``); it is mapped to a restricted getattr tha
 those methods, so the loader's guarantees stay intact for every other object.
 """
 import pickle
+import re
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -61,3 +63,31 @@ def allow_mmengine_checkpoints() -> None:
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is not None:  # torch < 2.4 loads everything without weights_only
         add_safe_globals(mmengine_safe_globals())
+
+
+class UnsafeCheckpointError(RuntimeError):
+    """A checkpoint holds a pickled object that the safe loader refuses to build."""
+
+
+def describe_unsafe_checkpoint(path: str, err: Exception) -> str:
+    """What was refused in ``path`` and what a user who trusts the file can do."""
+    found = re.search(r'GLOBAL ([\w.]+)', str(err)) or re.search(r'getattr\([^)]*\)', str(err))
+    what = found.group(1) if found and found.groups() else (found.group(0) if found else
+                                                            str(err).splitlines()[0])
+    return (f'refused to load {path}: it contains a pickled object that is not a tensor, a '
+            f'plain container or mmengine training state ({what}); unpickling it could run '
+            'arbitrary code, so the safe loader (torch.load weights_only=True) stops. If you '
+            'trust the file and its source, re-save its weights once in a trusted environment '
+            f'(python -c "import torch; ckpt = torch.load(\'{path}\', weights_only=False); '
+            "torch.save({'state_dict': ckpt.get('state_dict', ckpt)}, 'clean.pth')\") and use "
+            'clean.pth, or allow that one class with torch.serialization.add_safe_globals.')
+
+
+@contextmanager
+def refuse_unsafe_checkpoint(path: str):
+    """Turn torch's ``UnpicklingError`` while loading ``path`` into an
+    :class:`UnsafeCheckpointError` that names the refused object and the way out."""
+    try:
+        yield
+    except pickle.UnpicklingError as err:
+        raise UnsafeCheckpointError(describe_unsafe_checkpoint(path, err)) from err
