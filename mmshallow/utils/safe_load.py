@@ -7,6 +7,7 @@ writes. One of them is ``builtins.getattr`` (a ``HistoryBuffer`` pickles its sta
 as ``getattr(HistoryBuffer, 'mean')``); it is mapped to a restricted getattr that resolves only
 those methods, so the loader's guarantees stay intact for every other object.
 """
+import os
 import pickle
 import re
 from contextlib import contextmanager
@@ -69,6 +70,14 @@ class UnsafeCheckpointError(RuntimeError):
     """A checkpoint holds a pickled object that the safe loader refuses to build."""
 
 
+class CheckpointFileError(RuntimeError):
+    """The file is not a (complete) PyTorch checkpoint."""
+
+
+_NOT_A_CHECKPOINT = ('PytorchStreamReader', 'central directory', 'invalid load key',
+                     'Ran out of input', 'unpickling stack underflow')
+
+
 def describe_unsafe_checkpoint(path: str, err: Exception) -> str:
     """What was refused in ``path`` and what a user who trusts the file can do."""
     found = re.search(r'GLOBAL ([\w.]+)', str(err)) or re.search(r'getattr\([^)]*\)', str(err))
@@ -85,9 +94,30 @@ def describe_unsafe_checkpoint(path: str, err: Exception) -> str:
 
 @contextmanager
 def refuse_unsafe_checkpoint(path: str):
-    """Turn torch's ``UnpicklingError`` while loading ``path`` into an
-    :class:`UnsafeCheckpointError` that names the refused object and the way out."""
+    """Errors while loading ``path``, made clear: torch's safe-loader refusal becomes an
+    :class:`UnsafeCheckpointError` that names the refused object and the way out; a truncated
+    file or one that is no checkpoint at all becomes a :class:`CheckpointFileError`."""
+    if os.path.isfile(path):
+        with open(path, 'rb') as f:
+            magic = f.read(4)
+        # torch.save writes a zip archive; legacy (torch < 1.6) files start with a pickle
+        if magic[:4] != b'PK\x03\x04' and magic[:1] != b'\x80':
+            raise CheckpointFileError(
+                f'{path} is not a PyTorch checkpoint: it starts with {magic!r}, not a zip '
+                'archive (torch.save / mmengine) nor a legacy pickle. Expected a .pth file '
+                'written by torch.save.')
     try:
         yield
-    except pickle.UnpicklingError as err:
-        raise UnsafeCheckpointError(describe_unsafe_checkpoint(path, err)) from err
+    except FileNotFoundError:
+        raise
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as err:
+        text = str(err)
+        if isinstance(err, pickle.UnpicklingError) and 'Weights only load failed' in text or \
+                'getattr(' in text and 'is not allowed' in text:
+            raise UnsafeCheckpointError(describe_unsafe_checkpoint(path, err)) from err
+        if isinstance(err, (EOFError, OSError)) or any(s in text for s in _NOT_A_CHECKPOINT):
+            raise CheckpointFileError(
+                f'{path} is not a readable PyTorch checkpoint (truncated, still being written, '
+                f'or another format): {text.splitlines()[0] if text else type(err).__name__}. '
+                'Expected a file written by torch.save / mmengine (a zip archive).') from err
+        raise

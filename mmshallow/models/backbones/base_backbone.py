@@ -46,7 +46,8 @@ class BaseShallowBackbone(ReparamContainer):
     def _parse_out_indices(self, out_indices, num_stages: int) -> Tuple[int, ...]:
         if isinstance(out_indices, int):
             out_indices = [out_indices]
-        if not isinstance(out_indices, Sequence) or not out_indices:
+        if isinstance(out_indices, str) or not isinstance(out_indices, Sequence) or \
+                not out_indices:
             raise TypeError(f'out_indices must be an int or a non-empty sequence of ints, '
                             f'got {out_indices!r}')
         parsed = []

@@ -1,0 +1,353 @@
+"""The bad-input suite: each case is one wrong value a user can pass, and the clear error it
+gets (the exception type, and a piece of the message that names the bad value and what is
+allowed). README's troubleshooting table is generated from CASES by tools/troubleshooting.py.
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import pytest
+import torch
+import torch.nn as nn
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Case(NamedTuple):
+    id: str
+    bad_input: str  # what the user did, for the README table
+    call: Callable  # call(tmp_path) raises
+    error: str  # exception class name
+    says: str  # a piece of the message
+
+
+def tool(name):
+    path = REPO / 'tools' / f'{name}.py'
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build(**cfg):
+    from mmshallow import MODELS
+    return MODELS.build(cfg)
+
+
+def classifier(num_classes=1000, deploy=False):
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    return MODELS.build(dict(
+        type='ImageClassifier', backbone=dict(type='mmshallow.RepVGG', arch='A0', deploy=deploy),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=num_classes, in_channels=1280)))
+
+
+def save(model, path):
+    torch.save(dict(meta=dict(), state_dict=model.state_dict()), path)
+    return str(path)
+
+
+def reparameterize_tool(tmp_path, checkpoint):
+    """tools/reparameterize.py's loading step on the RepVGG-A0 ImageNet config."""
+    return tool('reparameterize').reparameterize_checkpoint(
+        str(REPO / 'configs/repvgg/repvgg-a0_8xb32_in1k.py'), checkpoint,
+        str(tmp_path / 'out.pth'))
+
+
+def load_into_deploy_model(tmp_path):
+    classifier(deploy=True).load_state_dict(
+        torch.load(save(classifier(), tmp_path / 'train.pth'))['state_dict'])
+
+
+def load_into_train_model(tmp_path):
+    classifier().load_state_dict(
+        torch.load(save(classifier(deploy=True), tmp_path / 'deploy.pth'))['state_dict'])
+
+
+def other_family_checkpoint(tmp_path):
+    parnet = build(type='ParNet', arch='s')
+    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in parnet.state_dict().items()}),
+               tmp_path / 'parnet.pth')
+    reparameterize_tool(tmp_path, str(tmp_path / 'parnet.pth'))
+
+
+def truncated_checkpoint(tmp_path):
+    good = save(classifier(), tmp_path / 'good.pth')
+    (tmp_path / 'cut.pth').write_bytes(Path(good).read_bytes()[:50_000])
+    reparameterize_tool(tmp_path, str(tmp_path / 'cut.pth'))
+
+
+def text_file_checkpoint(tmp_path):
+    (tmp_path / 'notes.pth').write_text('not a checkpoint\n')
+    reparameterize_tool(tmp_path, str(tmp_path / 'notes.pth'))
+
+
+class _Payload:
+    def __reduce__(self):
+        return (os.system, ('echo pwned', ))
+
+
+def pickled_callable_checkpoint(tmp_path):
+    torch.save(dict(state_dict={}, meta=_Payload()), tmp_path / 'evil.pth')
+    reparameterize_tool(tmp_path, str(tmp_path / 'evil.pth'))
+
+
+def fuse_vanillanet_mid_deep_training(tmp_path):
+    from mmshallow import reparameterize, set_act_lambda
+    model = build(type='VanillaNet', arch='5')
+    set_act_lambda(model, 0.5)
+    reparameterize(model)
+
+
+def export(config, deploy_config, tmp_path, shape=None, lam=None):
+    pytest.importorskip('mmdeploy')
+    return tool('export').export(str(REPO / config), str(tmp_path / 'none.pth'),
+                                 str(REPO / deploy_config), str(tmp_path / 'out'), shape=shape)
+
+
+def export_unfused(tmp_path):
+    pytest.importorskip('mmdeploy')
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    from mmshallow import set_act_lambda
+    config = 'configs/vanillanet/vanillanet-5_8xb128_in1k.py'
+    init_default_scope('mmpretrain')
+    model = MODELS.build(Config.fromfile(str(REPO / config)).model)
+    set_act_lambda(model, 0.5)
+    tool('export').export(str(REPO / config), save(model, tmp_path / 'v5.pth'),
+                          str(REPO / 'configs/deploy/classification_onnxruntime_static.py'),
+                          str(tmp_path / 'out'))
+
+
+def missing_coco_annotations(tmp_path):
+    from mmengine.registry import init_default_scope
+    from mmdet.registry import DATASETS
+    init_default_scope('mmdet')
+    DATASETS.build(dict(type='CocoDataset', data_root=str(tmp_path / 'no_such_dir'),
+                        ann_file='annotations/instances_train2017.json',
+                        data_prefix=dict(img='train2017/'), pipeline=[]))
+
+
+def install_option(tmp_path):
+    run = subprocess.run(['bash', str(REPO / 'tools/install.sh'), '--gpu'],
+                         capture_output=True, text=True)
+    raise SystemExit(f'exit {run.returncode}: {run.stderr.strip()}')
+
+
+def cpu_distributed_with_slurm(tmp_path):
+    from mmengine.config import Config
+
+    from mmshallow.engine import setup_cpu_distributed
+    if torch.cuda.is_available():
+        pytest.skip('only a CPU-only machine refuses it')
+    setup_cpu_distributed(Config(dict()), 'slurm')
+
+
+def parnet_forward(size):
+    def call(tmp_path):
+        build(type='ParNet', arch='s')(torch.rand(1, 3, size, size))
+    return call
+
+
+def vanillanet_neck_channels(tmp_path):
+    neck = build(type='VanillaNetClsNeck', in_channels=512, num_classes=10)
+    neck((torch.rand(1, 256, 7, 7), ))
+
+
+def fuse(norm):
+    def call(tmp_path):
+        from mmshallow.models.layers import fuse_conv_bn
+        fuse_conv_bn(torch.rand(4, 4, 3, 3), None, norm)
+    return call
+
+
+def dataset_image_size(tmp_path):
+    from mmshallow.datasets import generate_shapes_coco
+    generate_shapes_coco(str(tmp_path / 'shapes'), image_size=16)
+
+
+def train_missing_config(tmp_path):
+    tool('train').main([str(tmp_path / 'no_such_config.py')])
+
+
+def benchmark(*argv):
+    return lambda tmp_path: tool('benchmark').main([*argv, '--out-dir', str(tmp_path)])
+
+
+def optimize(**kwargs):
+    def call(tmp_path):
+        from mmshallow import optimize_for_inference
+        optimize_for_inference(nn.Conv2d(3, 3, 1), **kwargs)
+    return call
+
+
+def amp_dtype(tmp_path):
+    from mmshallow.engine import CPUAmpOptimWrapper
+    CPUAmpOptimWrapper(dtype='int8', optimizer=torch.optim.SGD([torch.zeros(1)], lr=0.1))
+
+
+def deep_training_hook(**kwargs):
+    def call(tmp_path):
+        from mmshallow.engine.hooks import DeepTrainingHook
+        DeepTrainingHook(**kwargs)
+    return call
+
+
+def set_lambda(tmp_path):
+    from mmshallow import set_act_lambda
+    set_act_lambda(build(type='VanillaNet', arch='5'), 1.5)
+
+
+def layer(name, **kwargs):
+    def call(tmp_path):
+        import mmshallow.models.layers as layers
+        getattr(layers, name)(**kwargs)
+    return call
+
+
+CASES = [
+    # --- config values: arch names, widths, out_indices, stages ---
+    Case('repvgg-arch', "RepVGG arch='A9'", lambda t: build(type='RepVGG', arch='A9'),
+         'ValueError', "arch 'A9' not in RepVGG archs: A0, A1, A2, B0"),
+    Case('parnet-arch', "ParNet arch='xxl'", lambda t: build(type='ParNet', arch='xxl'),
+         'ValueError', "arch 'xxl' not in ParNet archs: s, m, l, xl"),
+    Case('vanillanet-arch', "VanillaNet arch='14'", lambda t: build(type='VanillaNet', arch='14'),
+         'ValueError', "arch '14' not in VanillaNet archs: 5, 6, 7"),
+    Case('parameternet-arch', "ParameterNet arch='600m'",
+         lambda t: build(type='ParameterNet', arch='600m'), 'ValueError',
+         "arch '600m' not in ParameterNet archs: ghostnet-1.0x, parameternet-300m, "
+         'parameternet-600m'),
+    Case('mobilenext-width', 'MobileNeXt widen_factor=0.6',
+         lambda t: build(type='MobileNeXt', widen_factor=0.6), 'ValueError',
+         'widen_factor 0.6 not in MobileNeXt widen factors: 0.35, 0.5, 0.75, 1.0, 1.4'),
+    Case('arch-dict-keys', 'RepVGG arch dict without width_factor',
+         lambda t: build(type='RepVGG', arch=dict(num_blocks=[1, 1, 1, 1])), 'TypeError',
+         'or a dict with num_blocks and width_factor'),
+    Case('parnet-arch-dict', 'ParNet arch dict with 3 channels',
+         lambda t: build(type='ParNet', arch=dict(channels=(64, 128, 256))), 'ValueError',
+         'ParNet arch needs 4 channels and 3 stream depths'),
+    Case('out-indices-range', 'RepVGG out_indices=(5,)',
+         lambda t: build(type='RepVGG', arch='A0', out_indices=(5, )), 'ValueError',
+         'out_indices 5 out of range for RepVGG with 4 stages: allowed -4..3'),
+    Case('out-indices-type', "out_indices='last'",
+         lambda t: build(type='RepVGG', arch='A0', out_indices='last'), 'TypeError',
+         "out_indices must be an int or a non-empty sequence of ints, got 'last'"),
+    Case('frozen-stages', 'RepVGG frozen_stages=9',
+         lambda t: build(type='RepVGG', arch='A0', frozen_stages=9), 'ValueError',
+         'frozen_stages 9 out of range for RepVGG with 4 stages: allowed -1 (none), 0 (stem)'),
+    Case('act-num', 'VanillaNet act_num=-1',
+         lambda t: build(type='VanillaNet', arch='5', act_num=-1), 'ValueError',
+         'act_num -1 is not allowed'),
+    Case('act-lambda', 'set_act_lambda(model, 1.5)', set_lambda, 'ValueError',
+         'act_lambda must be a number in [0, 1]'),
+    Case('dynamic-gate', "DynamicConv2d gate='relu'",
+         layer('DynamicConv2d', in_channels=4, out_channels=4, kernel_size=3, gate='relu'),
+         'ValueError', "gate 'relu' not in DynamicConv2d gates"),
+    Case('experts', 'GhostModule num_experts=-1',
+         layer('GhostModule', in_channels=4, out_channels=4, num_experts=-1), 'ValueError',
+         'num_experts -1 is not allowed'),
+    Case('sandglass-stride', 'SandGlassBlock stride=3',
+         layer('SandGlassBlock', in_channels=8, out_channels=8, stride=3, expand_ratio=2),
+         'ValueError', 'SandGlassBlock stride 3 not allowed: 1 or 2'),
+    Case('deep-training-epochs', 'DeepTrainingHook decay_epochs=0',
+         deep_training_hook(decay_epochs=0), 'ValueError',
+         'DeepTrainingHook decay_epochs must be a positive int, got 0'),
+    Case('deep-training-schedule', "DeepTrainingHook schedule='exp'",
+         deep_training_hook(schedule='exp'), 'ValueError',
+         "DeepTrainingHook schedule 'exp' not in"),
+    Case('amp-dtype', "CPUAmpOptimWrapper dtype='int8'", amp_dtype, 'ValueError',
+         "dtype must be 'bfloat16' or 'float16', got 'int8'"),
+    # --- input sizes and shapes ---
+    Case('parnet-input-size', 'a 100x100 image into ParNet', parnet_forward(100), 'ValueError',
+         'ParNet input size 100x100 is not divisible by 32'),
+    Case('parnet-stride', 'a ParNet block with stride 3',
+         layer('ParNetDownsampleBlock', in_channels=4, out_channels=4, stride=3),
+         'ValueError', 'ParNet blocks take stride 1 or 2, got 3'),
+    Case('neck-channels', 'a 256-channel map into VanillaNetClsNeck(in_channels=512)',
+         vanillanet_neck_channels, 'ValueError',
+         'VanillaNetClsNeck was built for in_channels=512'),
+    Case('shapes-size', 'generate_shapes_coco(image_size=16)', dataset_image_size,
+         'ValueError', 'image_size must be >= 32, got 16'),
+    # --- fusion ---
+    Case('fuse-groupnorm', 'fusing a GroupNorm branch', fuse(nn.GroupNorm(2, 4)), 'TypeError',
+         'cannot fuse a GroupNorm into a convolution'),
+    Case('fuse-no-stats', 'fusing a BN built with track_running_stats=False',
+         fuse(nn.BatchNorm2d(4, track_running_stats=False)), 'ValueError',
+         'track_running_stats=False'),
+    Case('fuse-mid-deep-training', 'reparameterize(VanillaNet) at lambda = 0.5',
+         fuse_vanillanet_mid_deep_training, 'NotFusableYetError',
+         'its deep-training λ (act_lambda) is 0.5, not 1'),
+    # --- checkpoints ---
+    Case('train-ckpt-deploy-model', 'a train-time checkpoint into a deploy=True model',
+         load_into_deploy_model, 'RuntimeError',
+         'convert the checkpoint first with tools/reparameterize.py'),
+    Case('deploy-ckpt-train-model', 'a deploy checkpoint into a train-time model',
+         load_into_train_model, 'RuntimeError',
+         'the checkpoint holds fused (deploy) weights but the model was built train-time'),
+    Case('ckpt-other-family', 'a ParNet checkpoint for a RepVGG config',
+         other_family_checkpoint, 'RuntimeError', 'missing keys in source state_dict'),
+    Case('ckpt-class-count', 'a 10-class checkpoint for a 1000-class head',
+         lambda t: reparameterize_tool(t, save(classifier(num_classes=10), t / 'c10.pth')),
+         'RuntimeError', 'size mismatch for head.fc.weight'),
+    Case('ckpt-truncated', 'a truncated checkpoint file', truncated_checkpoint,
+         'CheckpointFileError', 'is not a readable PyTorch checkpoint (truncated'),
+    Case('ckpt-not-a-checkpoint', 'a text file as checkpoint', text_file_checkpoint,
+         'CheckpointFileError', "is not a PyTorch checkpoint: it starts with b'not '"),
+    Case('ckpt-pickled-callable', 'a checkpoint carrying a pickled callable',
+         pickled_callable_checkpoint, 'UnsafeCheckpointError',
+         'refused to load'),
+    # --- export, inference, tools ---
+    Case('export-wrong-task', 'a classification deploy config for a detector',
+         lambda t: export('configs/quickstart/yolox_parnet-s_1xb8-20e_shapes.py',
+                          'configs/deploy/classification_onnxruntime_static.py', t),
+         'ExportCheckError', "the deploy config is for 'mmpretrain' 'Classification'"),
+    Case('export-unfused', 'exporting VanillaNet before deep training ends', export_unfused,
+         'ExportError', 'cannot export an unfused model'),
+    Case('export-parnet-size', 'a dynamic ParNet export at 250x250',
+         lambda t: export('configs/quickstart/yolox_parnet-s_1xb8-20e_shapes.py',
+                          'configs/deploy/detection_onnxruntime_dynamic.py', t,
+                          shape=(250, 250)),
+         'ExportError', 'needs input sides divisible by 32 (dynamic-shape export'),
+    Case('optimize-backend', "optimize_for_inference(backend='tensorrt')",
+         optimize(example_input=torch.rand(1, 3, 8, 8), backend='tensorrt'), 'ValueError',
+         "backend 'tensorrt' not in ('eager', 'torchscript', 'inductor')"),
+    Case('optimize-example', 'optimize_for_inference without example_input', optimize(),
+         'ValueError', 'pass example_input'),
+    Case('benchmark-model', 'tools/benchmark.py --models repvgg:A9',
+         benchmark('--models', 'repvgg:A9'), 'ValueError', "arch 'A9' not in RepVGG archs"),
+    Case('dist-cpu-slurm', 'CPU-only distributed training with --launcher slurm',
+         cpu_distributed_with_slurm, 'RuntimeError',
+         'CPU-only distributed training supports launcher="pytorch"'),
+    Case('train-config-path', 'tools/train.py with a config that does not exist',
+         train_missing_config, 'FileNotFoundError', 'config file not found'),
+    Case('dataset-path', 'a COCO data_root that does not exist', missing_coco_annotations,
+         'FileNotFoundError', 'no_such_dir/annotations/instances_train2017.json'),
+    Case('install-option', 'tools/install.sh --gpu', install_option, 'SystemExit',
+         "exit 2: install.sh: unknown option '--gpu' (allowed: --system, --deploy"),
+]
+
+
+@pytest.mark.parametrize('case', CASES, ids=[c.id for c in CASES])
+def test_bad_input_gets_a_clear_error(case, tmp_path):
+    with pytest.raises(BaseException) as info:  # SystemExit too
+        case.call(tmp_path)
+    assert type(info.value).__name__ == case.error, repr(info.value)
+    assert case.says in str(info.value), str(info.value)
+
+
+def test_cases_are_many_and_distinct():
+    assert len(CASES) >= 30
+    assert len({c.id for c in CASES}) == len({c.bad_input for c in CASES}) == len(CASES)
+
+
+def test_readme_troubleshooting_table_is_generated_from_the_cases():
+    table = tool('troubleshooting').markdown_table(CASES)
+    assert table in (REPO / 'README.md').read_text(), \
+        'README is stale: run python tools/troubleshooting.py --write README.md'

@@ -1,0 +1,55 @@
+"""README's troubleshooting table, generated from the bad-input suite (tests/test_bad_inputs.py:
+each case is a wrong input, the exception it raises and a piece of its message).
+
+    python tools/troubleshooting.py            # print the table
+    python tools/troubleshooting.py --write README.md   # replace the table between the markers
+"""
+import argparse
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+START, END = '<!-- troubleshooting:start -->', '<!-- troubleshooting:end -->'
+
+
+def load_cases():
+    path = REPO / 'tests' / 'test_bad_inputs.py'
+    spec = importlib.util.spec_from_file_location('test_bad_inputs', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CASES
+
+
+def markdown_table(cases) -> str:
+    def cell(text):
+        return text.replace('|', '\\|')
+
+    lines = ['| you passed | you get | the message says |', '|---|---|---|']
+    lines += [f'| {cell(c.bad_input)} | `{c.error}` | {cell(c.says)} |' for c in cases]
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--write', metavar='README', help='update this file in place')
+    args = parser.parse_args(argv)
+    table = markdown_table(load_cases())
+    if not args.write:
+        print(table)
+        return 0
+    path = Path(args.write)
+    text = path.read_text()
+    if START not in text or END not in text:
+        print(f'troubleshooting: {path} has no {START} ... {END} markers', file=sys.stderr)
+        return 2
+    new = re.sub(f'{re.escape(START)}.*?{re.escape(END)}', f'{START}\n{table}\n{END}', text,
+                 flags=re.S)
+    path.write_text(new)
+    print(f'{len(load_cases())} cases written to {path}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
