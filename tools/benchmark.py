@@ -194,23 +194,27 @@ def conv3x3_gflops(runs: int, warmup: int, batch: int = 8) -> float:
     return best
 
 
-def onnxruntime_runner(model: nn.Module, x: torch.Tensor) -> Tuple[Optional[Callable], str]:
-    """(run, '') or (None, why not)."""
+def onnxruntime_runner(model: nn.Module, x: torch.Tensor, batch: int
+                       ) -> Tuple[Optional[Callable], str]:
+    """(run, '') or (None, why not) for inputs of ``batch`` samples."""
     try:
         import onnxruntime as ort
     except ImportError:
         return None, 'onnxruntime is not installed'
-    if any(isinstance(m, DynamicConv2d) for m in model.modules()):
-        # The TorchScript ONNX exporter refuses convs whose kernels are computed at run time.
-        return None, 'dynamic convolutions do not export to ONNX'
+    dynamic = any(isinstance(m, DynamicConv2d) for m in model.modules())
+    if dynamic and batch != 1:
+        # each sample convolves with its own kernels (a grouped conv over the batch): only
+        # the batch-1 graph has kernels of a size known at export
+        return None, 'dynamic convolutions export to ONNX at batch 1 only'
     with tempfile.TemporaryDirectory() as tmp:
         path = osp.join(tmp, 'model.onnx')
-        torch.onnx.export(model, (x, ), path, dynamo=False, input_names=['input'],
-                          dynamic_axes={'input': {0: 'batch'}}, opset_version=16)
+        torch.onnx.export(model, (x[:1], ), path, dynamo=False, input_names=['input'],
+                          dynamic_axes=None if dynamic else {'input': {0: 'batch'}},
+                          opset_version=16)
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-    return (lambda batch: session.run(None, {'input': batch.numpy()})), ''
+    return (lambda inputs: session.run(None, {'input': inputs.numpy()})), ''
 
 
 def measure(name: str, train: nn.Module, shape, batches: List[int], runs: int, warmup: int,
@@ -222,7 +226,6 @@ def measure(name: str, train: nn.Module, shape, batches: List[int], runs: int, w
     row = dict(model=name, train_params=count_params(train), deploy_params=count_params(fused),
                flops=count_flops(fused, shape), depth=depth(fused, example),
                paper_top1=PAPER_TOP1.get(name), latency_ms={}, efficiency={})
-    ort_run, row['onnxruntime_note'] = onnxruntime_runner(fused, example)
     for batch in batches:
         x = torch.randn(batch, 3, *shape)
         x_cl = x.contiguous(memory_format=torch.channels_last)
@@ -234,8 +237,11 @@ def measure(name: str, train: nn.Module, shape, batches: List[int], runs: int, w
         lat = dict(train=latency_ms(train.eval(), x, runs, warmup),
                    fused=latency_ms(fused, x, runs, warmup),
                    fastest=latency_ms(fastest, x_cl, runs, warmup))
+        ort_run, note = onnxruntime_runner(fused, example, batch)
         if ort_run is not None:
             lat['onnxruntime'] = latency_ms(ort_run, x, runs, warmup)
+        elif note:
+            row.setdefault('onnxruntime_note', note)
         row['latency_ms'][str(batch)] = lat
         best = min(lat.values())
         row['efficiency'][str(batch)] = row['flops'] * batch / (best / 1e3) / 1e9 / conv_gflops

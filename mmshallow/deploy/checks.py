@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmengine.model import is_model_wrapper
 
 from ..models import reparameterize
+from ..models.layers.dynamic_conv import DynamicConv2d
 from ..models.layers.reparam import NotFusableYetError, ReparamModule
 
 
@@ -69,8 +70,9 @@ def onnx_op_types(onnx_model) -> Counter:
 
 
 class ConvCallCounter:
-    """Counts the calls of every ``nn.Conv2d`` of a model while in a ``with`` block: a head
-    shared across pyramid levels (an RPN) is one module but one ONNX ``Conv`` per level."""
+    """Counts the 2-D convolutions a model computes while in a ``with`` block: every call of
+    an ``nn.Conv2d`` or a dynamic conv (a head shared across pyramid levels counts once per
+    level), which is what the ONNX graph has one ``Conv`` node for."""
 
     def __init__(self, model: nn.Module):
         self.model, self.calls, self._handles = _unwrap(model), 0, []
@@ -80,7 +82,7 @@ class ConvCallCounter:
 
     def __enter__(self) -> 'ConvCallCounter':
         self._handles = [m.register_forward_hook(self._hook) for m in self.model.modules()
-                         if isinstance(m, nn.Conv2d)]
+                         if isinstance(m, (nn.Conv2d, DynamicConv2d))]
         return self
 
     def __exit__(self, *exc) -> None:

@@ -102,7 +102,7 @@ def test_detection_quickstart_config_trains_on_two_cpu_processes(
     log = dist_train(repo_root, cfg, tmp_path, cwd=tmp_path)
     assert 'coco/bbox_mAP' in log  # validation ran (across both ranks)
     ckpts = sorted(p.name for p in (tmp_path / 'wd').glob('*.pth'))
-    assert ckpts == ['epoch_1.pth', 'epoch_2.pth', 'epoch_2_deploy.pth']
+    assert ckpts == ['epoch_2.pth', 'epoch_2_deploy.pth']  # max_keep_ckpts=1, rank 0 only
 
     # the fused model from the last checkpoint evaluates: ReparamHook fuses before test
     os.chdir(tmp_path)
@@ -149,3 +149,16 @@ def test_cpu_ddp_wrapper_builds_from_the_registry_and_syncbn_models_fuse():
     from mmengine.registry import MODEL_WRAPPERS
     assert MODEL_WRAPPERS.get('CPUDistributedDataParallel').__module__ == \
         'mmshallow.engine.model_wrappers'
+
+
+def test_syncbn_detection_config_builds_and_fuses(repo_root):
+    from mmdet.registry import MODELS as DET_MODELS
+
+    from mmshallow import reparameterize
+    cfg = Config.fromfile(str(repo_root / 'configs/parnet_yolo_coco.py'))
+    cfg.model.backbone.norm_cfg = dict(type='SyncBN')
+    init_default_scope('mmdet')
+    model = DET_MODELS.build(cfg.model).eval()
+    assert any(isinstance(m, torch.nn.SyncBatchNorm) for m in model.backbone.modules())
+    reparameterize(model)
+    assert model.backbone.deploy

@@ -86,6 +86,16 @@ def test_repvgg_classifier_static_export_matches_pytorch(repo_root, tmp_path, lo
     assert report['ops']['Conv'] == 22 and 'BatchNormalization' not in report['ops']
 
 
+def test_parameternet_classifier_static_export_matches_pytorch(repo_root, tmp_path, load_tool):
+    """Dynamic convs compute their kernels per sample: they export at batch 1 (static)."""
+    config = 'configs/parameternet/parameternet-600m_8xb128_in1k.py'
+    model = randomize_bn_statistics(build(repo_root, config))
+    report = load_tool('export').export(str(repo_root / config), save(model, tmp_path / 'p.pth'),
+                                        str(repo_root / STATIC_CLS), str(tmp_path / 'out'))
+    assert report['ok'] and report['logits_relative_error'] <= 1e-4, report
+    assert 'BatchNormalization' not in report['ops']
+
+
 def test_vanillanet_classifier_dynamic_export_runs_at_other_sizes(repo_root, tmp_path,
                                                                   load_tool):
     from mmshallow.deploy import check_exportable
@@ -205,11 +215,11 @@ def test_graph_check_catches_an_unfused_export(repo_root, tmp_path):
     from mmshallow.deploy import ConvCallCounter
     from mmshallow.models.layers.fold_bn import fold_batchnorms
     x = torch.randn(1, 3, 64, 64)
-    fused = MODELS.build(dict(type='RepVGG', arch='A0', deploy=True)).eval()
+    fused = MODELS.build(dict(type='mmshallow.RepVGG', arch='A0', deploy=True)).eval()
     with torch.no_grad(), ConvCallCounter(fused) as counter:
         fused(x)
     assert counter.calls == 22
-    train = MODELS.build(dict(type='RepVGG', arch='A0')).eval()
+    train = MODELS.build(dict(type='mmshallow.RepVGG', arch='A0')).eval()
     torch.onnx.export(train, (x, ), str(tmp_path / 'train.onnx'), dynamo=False)
     with pytest.raises(ExportError, match='17 BatchNormalization nodes'):
         assert_fused_graph(onnx.load(str(tmp_path / 'train.onnx')), counter.calls)

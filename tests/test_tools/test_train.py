@@ -25,7 +25,8 @@ def resume_config(repo_root, data_root, work_dir):
     cfg.randomness = dict(seed=0)
     cfg.model.backbone.arch = dict(dims=[32, 64, 96, 128], strides=[2, 2, 2])
     cfg.model.neck.update(in_channels=128, dropout=0.0)
-    cfg.model.train_cfg = None  # no mixup
+    cfg.model.train_cfg = None  # no mixup, so hard labels: softmax cross-entropy
+    cfg.model.head.loss = dict(type='CrossEntropyLoss', loss_weight=1.0)
     pipeline = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=32),
                 dict(type='PackInputs')]
     for split in ('train', 'val', 'test'):

@@ -122,8 +122,10 @@ class DynamicConv2d(ReparamModule):
     def forward(self, x):
         batch, channels, height, width = x.shape
         alphas = self.routing_weights(x)
-        kernels = (alphas @ self.weight.flatten(1)).reshape(
-            batch * self.out_channels, *self.weight.shape[2:])
+        # batch * out_channels kernels; for one sample the shape is spelled out as constants,
+        # so that the ONNX exporter (batch-1 static export) knows the kernel's size
+        rows = self.out_channels if batch == 1 else batch * self.out_channels
+        kernels = (alphas @ self.weight.flatten(1)).reshape(rows, *self.weight.shape[2:])
         bias = None if self.bias is None else alphas @ self.bias  # (B, out)
         if self.deploy:
             bias = self.static_bias.expand(batch, -1) if bias is None else \
