@@ -5,7 +5,6 @@ allowed). README's troubleshooting table is generated from CASES by tools/troubl
 import importlib.util
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Callable, NamedTuple
 

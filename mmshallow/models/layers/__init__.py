@@ -17,7 +17,8 @@ __all__ = [
     'SqueezeExcite',
     'avgpool_1x1_to_3x3_s2', 'conv_from_branch', 'fuse_bn_identity', 'fuse_conv_bn',
     'identity_kernel', 'merge_1x1_after_kxk', 'merge_kxk_after_1x1', 'pad_kernel',
-    'sum_branches', 'ReparamContainer', 'ReparamModule', 'reparameterize', 'reparameterize_children',
+    'sum_branches', 'ReparamContainer', 'ReparamModule', 'reparameterize',
+    'reparameterize_children',
     'RepVGGBlock', 'SELayer', 'ParNetDownsampleBlock', 'ParNetFusionBlock', 'RepVGGSSEBlock',
     'channel_shuffle', 'interleave', 'SeriesActivation', 'VanillaBlock', 'VanillaStem',
     'set_act_lambda', 'SandGlassBlock'
