@@ -7,8 +7,8 @@ checkpoint with mmshallow's ``VanillaNet`` backbone and ``VanillaNetClsNeck``.
 The official checkpoint holds its weights under ``model`` and/or ``model_ema``; ``model`` is read
 first, as the official ``--model_key model|model_ema`` does (``--key model_ema`` picks the
 EMA). A train-time checkpoint gets λ = 1 (``act_lambda``) in every module: the official code
-keeps λ (``act_learn``) out of the checkpoint, and released models finished deep training. Pair the result with
-``head=dict(type='ClsHead', ...)``. ``convert(state_dict)`` is importable.
+keeps λ (``act_learn``) out of the checkpoint, and released models finished deep training.
+Pair the result with ``head=dict(type='ClsHead', ...)``. ``convert(state_dict)`` is importable.
 """
 import argparse
 import re
