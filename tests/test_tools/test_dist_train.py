@@ -92,7 +92,7 @@ def test_classification_config_trains_on_two_cpu_processes(
 
 @pytest.mark.slow
 def test_detection_quickstart_config_trains_on_two_cpu_processes(
-        repo_root, tmp_path, shrink_detection_config):
+        repo_root, tmp_path, shrink_detection_config, monkeypatch):
     from mmshallow.datasets import SHAPES_CLASSES, generate_shapes_coco
     generate_shapes_coco(str(tmp_path / 'data' / 'shapes'), num_train=4, num_val=2,
                          image_size=96)
@@ -105,7 +105,7 @@ def test_detection_quickstart_config_trains_on_two_cpu_processes(
     assert ckpts == ['epoch_2.pth', 'epoch_2_deploy.pth']  # max_keep_ckpts=1, rank 0 only
 
     # the fused model from the last checkpoint evaluates: ReparamHook fuses before test
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the config's data_root is relative
     init_default_scope('mmdet')
     cfg.load_from = str(tmp_path / 'wd' / 'epoch_2.pth')
     cfg.work_dir = str(tmp_path / 'test')

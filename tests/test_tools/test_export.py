@@ -159,7 +159,7 @@ def test_faster_rcnn_exports_standard_ops_only_and_runs_in_plain_onnxruntime(
 
 
 @pytest.mark.parametrize('aligned,sampling_ratio', [(True, 0), (False, 2)])
-def test_roi_align_exports_to_the_standard_op_and_matches_mmcv(tmp_path, aligned,
+def test_roi_align_exports_to_the_standard_op_and_matches_mmcv(repo_root, tmp_path, aligned,
                                                                sampling_ratio):
     from mmcv.ops import RoIAlign
     from mmdeploy.apis.onnx import export
@@ -170,7 +170,7 @@ def test_roi_align_exports_to_the_standard_op_and_matches_mmcv(tmp_path, aligned
                      aligned=aligned)
     feats = torch.randn(2, 8, 32, 40)
     rois = torch.tensor([[0, 3., 5., 60., 90.], [1, 10., 12., 30., 20.], [0, 0., 0., 2., 3.]])
-    deploy_cfg = load_config('configs/deploy/detection_onnxruntime_static.py')[0]
+    deploy_cfg = load_config(str(repo_root / STATIC_DET))[0]
     export(layer, (feats, rois), str(tmp_path / 'roi'), backend='onnxruntime',
            context_info=dict(deploy_cfg=deploy_cfg), input_names=['feats', 'rois'],
            output_names=['out'], opset_version=16)
