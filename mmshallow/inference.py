@@ -22,8 +22,8 @@ def optimize_for_inference(model: nn.Module, example_input: Optional[torch.Tenso
     Always:
 
     1. :func:`reparameterize`: every multi-branch block becomes one conv (in place).
-    2. :func:`fold_batchnorms`: the BNs left (necks, heads, ParNet's skip BN) fold into their
-       conv or become one per-channel affine map (in place).
+    2. :func:`fold_batchnorms`: the conv + BN pairs left (mmcv ``ConvModule`` s of necks and
+       heads) fold into their conv (in place); other BNs stay for the compiler to fold.
     3. ``channels_last``: 4-D weights in NHWC, the layout oneDNN's convs run fastest in; feed
        ``x.contiguous(memory_format=torch.channels_last)``.
 
@@ -49,7 +49,7 @@ def optimize_for_inference(model: nn.Module, example_input: Optional[torch.Tenso
         raise ValueError(f'optimize_for_inference(backend={backend!r}) compiles the model on '
                          "an example: pass example_input (a batch like the real ones), or use "
                          "backend='eager'")
-    model = fold_batchnorms(reparameterize(model.eval()))
+    model = fold_batchnorms(reparameterize(model.eval()), standalone_to_affine=False)
     if channels_last:
         # 4-D weights only (model.to(memory_format=...) refuses the 5-D expert kernels of
         # dynamic convs)

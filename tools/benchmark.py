@@ -278,8 +278,8 @@ def plot(rows: List[dict], path: str, batch: str) -> None:
             ax.annotate(row['model'], (px, py), fontsize=7, xytext=(3, 3),
                         textcoords='offset points')
     titles = [('depth (longest conv/linear chain)', 'paper ImageNet top-1 (%)'),
-              ('FLOPs (G, deploy)', f'latency, batch {batch}, fastest path (ms)'),
-              ('depth (longest conv/linear chain)', f'latency, batch {batch}, fastest path (ms)')]
+              ('FLOPs (G, deploy)', f'latency, batch {batch}, best path (ms)'),
+              ('depth (longest conv/linear chain)', f'latency, batch {batch}, best path (ms)')]
     for ax, (xl, yl) in zip(axes, titles):
         ax.set_xlabel(xl)
         ax.set_ylabel(yl)
@@ -340,6 +340,11 @@ def main(argv=None) -> List[dict]:
     MMLogger.get_current_instance().setLevel(logging.ERROR)  # complexity "unsupported op" notes
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.backend == 'inductor':
+        # compile in this process: a pool of compile workers left busy in the background
+        # would slow the latencies measured next
+        import torch._inductor.config as inductor_config
+        inductor_config.compile_threads = 1
     torch.manual_seed(0)
     shape = tuple(args.shape)
     names = DEFAULT_MODELS if args.models is None else args.models

@@ -58,9 +58,13 @@ def _conv_norm_of_conv_module(module: nn.Module) -> Tuple[nn.Module, nn.Module]:
 
 
 @torch.no_grad()
-def fold_batchnorms(model: nn.Module) -> nn.Module:
+def fold_batchnorms(model: nn.Module, standalone_to_affine: bool = True) -> nn.Module:
     """Fold every eval-mode BatchNorm of ``model`` in place (see the module docstring); return
-    ``model``. Call it after :func:`reparameterize`, in eval mode, for inference only."""
+    ``model``. Call it after :func:`reparameterize`, in eval mode, for inference only.
+
+    ``standalone_to_affine=False`` leaves the BNs that no container pairs with a conv as they
+    are (a graph compiler may still fold them, e.g. a conv and a BN held as separate
+    attributes of a ResNet block); True (for ONNX) turns them into :class:`ChannelAffine`."""
     for module in list(model.modules()):
         conv, norm = _conv_norm_of_conv_module(module)
         if isinstance(conv, nn.Conv2d) and isinstance(norm, _BatchNorm):
@@ -72,6 +76,8 @@ def fold_batchnorms(model: nn.Module) -> nn.Module:
                 if isinstance(first, nn.Conv2d) and isinstance(second, _BatchNorm):
                     _fold_into_conv(first, second)
                     module._modules[name] = nn.Identity()
+    if not standalone_to_affine:
+        return model
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, _BatchNorm):
