@@ -184,6 +184,21 @@ def test_roi_align_exports_to_the_standard_op_and_matches_mmcv(repo_root, tmp_pa
 
 # ---- bad input ----------------------------------------------------------------------------
 
+def test_roi_align_below_opset_16_is_refused(repo_root, tmp_path):
+    from mmcv.ops import RoIAlign
+    from mmdeploy.apis.onnx import export
+    from mmdeploy.utils import load_config
+
+    import mmshallow.deploy  # noqa: F401
+    deploy_cfg = load_config(str(repo_root / STATIC_DET))[0]
+    deploy_cfg.onnx_config.opset_version = 11
+    with pytest.raises(ExportError, match='needs opset_version >= 16.*has 11'):
+        export(RoIAlign((7, 7), 0.25, 0), (torch.randn(1, 8, 16, 16), torch.tensor(
+            [[0, 1., 1., 20., 20.]])), str(tmp_path / 'roi'), backend='onnxruntime',
+            context_info=dict(deploy_cfg=deploy_cfg), input_names=['feats', 'rois'],
+            output_names=['out'], opset_version=11)
+
+
 def test_unfused_vanillanet_is_refused(repo_root, tmp_path, load_tool):
     config = 'configs/vanillanet/vanillanet-5_8xb128_in1k.py'
     model = build(repo_root, config)
