@@ -3,20 +3,14 @@ from collections import Counter
 from typing import Sequence
 
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
 
 from ..models import reparameterize
 from ..models.layers.dynamic_conv import DynamicConv2d
-from ..models.layers.reparam import NotFusableYetError, ReparamModule
+from ..models.layers.reparam import NotFusableYetError, ReparamModule, unwrap_model
 
 
 class ExportError(RuntimeError):
     """The model or the export request cannot give a correct, fused ONNX model."""
-
-
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if is_model_wrapper(model) or isinstance(
-        model, nn.parallel.DistributedDataParallel) else model
 
 
 def check_exportable(model: nn.Module) -> nn.Module:
@@ -25,7 +19,7 @@ def check_exportable(model: nn.Module) -> nn.Module:
     Raises :class:`ExportError` when a module cannot be fused yet (VanillaNet before its deep
     training has annealed the activations to the identity) or stays unfused.
     """
-    model = _unwrap(model)
+    model = unwrap_model(model)
     try:
         reparameterize(model)
     except NotFusableYetError as err:
@@ -42,7 +36,7 @@ def check_exportable(model: nn.Module) -> nn.Module:
 
 def input_divisor(model: nn.Module) -> int:
     """The number every input side must be a multiple of (1: any size)."""
-    backbone = getattr(_unwrap(model), 'backbone', model)
+    backbone = getattr(unwrap_model(model), 'backbone', model)
     return int(getattr(backbone, 'size_divisor', 1))
 
 
@@ -55,7 +49,7 @@ def check_export_input_shape(model: nn.Module, shape: Sequence[int], dynamic: bo
     divisor = input_divisor(model)
     height, width = shape[-2:]
     if height % divisor or width % divisor:
-        backbone = type(getattr(_unwrap(model), 'backbone', model)).__name__
+        backbone = type(getattr(unwrap_model(model), 'backbone', model)).__name__
         kind = 'dynamic-shape export: every input' if dynamic else 'input'
         raise ExportError(
             f'{backbone} needs input sides divisible by {divisor} ({kind} must be), got '
@@ -75,7 +69,7 @@ class ConvCallCounter:
     level), which is what the ONNX graph has one ``Conv`` node for."""
 
     def __init__(self, model: nn.Module):
-        self.model, self.calls, self._handles = _unwrap(model), 0, []
+        self.model, self.calls, self._handles = unwrap_model(model), 0, []
 
     def _hook(self, module, inputs, output):
         self.calls += 1

@@ -8,6 +8,7 @@ from mmengine.hooks import Hook
 
 from mmshallow import MODELS, reparameterize
 from mmshallow.engine import CPUAmpOptimWrapper
+from mmshallow.models.layers.reparam import unwrap_model
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 
@@ -17,7 +18,7 @@ class LossProbe(Hook):
 
     def __init__(self, runner):
         self.losses, self.dtypes, self.training = [], set(), False
-        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        model = unwrap_model(runner.model)
         conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
         conv.register_forward_hook(
             lambda m, i, o: self.dtypes.add(o.dtype) if self.training else None)

@@ -4,8 +4,9 @@ from typing import Optional
 from mmengine.hooks import Hook
 
 from mmshallow.models.layers import set_act_lambda
+from mmshallow.models.layers.reparam import unwrap_model
 from mmshallow.registry import HOOKS
-from .reparam_hook import _ema_hooks, _unwrap
+from .reparam_hook import _ema_hooks
 
 
 @HOOKS.register_module()
@@ -59,7 +60,7 @@ class DeepTrainingHook(Hook):
         return progress
 
     def _set(self, runner, lam: float) -> None:
-        count = set_act_lambda(_unwrap(runner.model), lam)
+        count = set_act_lambda(unwrap_model(runner.model), lam)
         if count == 0:
             raise RuntimeError(
                 'DeepTrainingHook found no module with an act_lambda buffer in the model: it '

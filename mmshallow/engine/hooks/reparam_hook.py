@@ -2,19 +2,13 @@ import copy
 import os.path as osp
 from typing import List
 
-import torch.nn as nn
 from mmengine.hooks import EMAHook, Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import save_checkpoint, weights_to_cpu
 
 from mmshallow.models.layers import reparameterize
-from mmshallow.models.layers.reparam import NotFusableYetError, ReparamModule
+from mmshallow.models.layers.reparam import NotFusableYetError, ReparamModule, unwrap_model
 from mmshallow.registry import HOOKS
 from mmshallow.version import __version__
-
-
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if is_model_wrapper(model) else model
 
 
 def _ema_hooks(runner) -> List[EMAHook]:
@@ -50,7 +44,7 @@ class ReparamHook(Hook):
         self.save_deploy_checkpoint = save_deploy_checkpoint
 
     def before_test_epoch(self, runner) -> None:
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         for hook in _ema_hooks(runner):
             ema = hook.ema_model
             if not ema.update_buffers:
@@ -66,7 +60,7 @@ class ReparamHook(Hook):
     def after_train(self, runner) -> None:
         if not self.save_deploy_checkpoint:
             return
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         try:  # before copying a large model for nothing
             for module in model.modules():
                 if isinstance(module, ReparamModule):

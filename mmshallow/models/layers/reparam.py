@@ -147,6 +147,12 @@ def reparameterize_children(module: nn.Module) -> None:
         reparameterize_children(child)
 
 
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """The model inside a wrapper (DDP, MMDistributedDataParallel, ...), else ``model``."""
+    return model.module if is_model_wrapper(model) or isinstance(
+        model, nn.parallel.DistributedDataParallel) else model
+
+
 def reparameterize(model: nn.Module) -> nn.Module:
     """Fuse every re-parameterizable module inside ``model``, in place; return ``model``.
 
@@ -154,8 +160,7 @@ def reparameterize(model: nn.Module) -> nn.Module:
     wrapped models (DDP, MMDistributedDataParallel). Idempotent. Call it in eval mode only after
     training: fusion uses the BatchNorm running statistics and cannot be undone.
     """
-    root = model.module if is_model_wrapper(model) or isinstance(
-        model, nn.parallel.DistributedDataParallel) else model
+    root = unwrap_model(model)
     replacement = _fuse_module(root)
     if replacement is not None:
         raise TypeError(
