@@ -31,9 +31,11 @@ def tool(name):
     return module
 
 
-def build(**cfg):
+def build(type, **cfg):
+    """mmshallow's module by its scoped name: an earlier test may have left mmpretrain's
+    default scope behind, where mmpretrain's RepVGG wins the plain name."""
     from mmshallow import MODELS
-    return MODELS.build(cfg)
+    return MODELS.build(dict(type=f'mmshallow.{type}', **cfg))
 
 
 def classifier(num_classes=1000, deploy=False):

@@ -5,7 +5,7 @@ import torch.nn as nn
 from mmshallow import MODELS, optimize_for_inference
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
-SMALL_REPVGG = dict(type='RepVGG', arch=dict(num_blocks=[1, 2, 2, 1],
+SMALL_REPVGG = dict(type='mmshallow.RepVGG', arch=dict(num_blocks=[1, 2, 2, 1],
                                              width_factor=[0.5, 0.5, 0.5, 0.5]))
 
 
@@ -15,7 +15,8 @@ def reference(cfg, x):
         return model, model(x)
 
 
-@pytest.mark.parametrize('cfg', [SMALL_REPVGG, dict(type='ParNet', arch='s', out_indices=(3, ))])
+@pytest.mark.parametrize('cfg', [SMALL_REPVGG,
+                                 dict(type='mmshallow.ParNet', arch='s', out_indices=(3, ))])
 def test_torchscript_path_equals_the_model_at_other_batch_and_image_sizes(cfg):
     model, _ = reference(cfg, torch.randn(1, 3, 64, 64))
     train = randomize_bn_statistics(MODELS.build(cfg)).eval()
@@ -29,7 +30,8 @@ def test_torchscript_path_equals_the_model_at_other_batch_and_image_sizes(cfg):
 
 
 def test_batch_dependent_graph_falls_back_to_eager_with_a_warning():
-    cfg = dict(type='ParameterNet', arch='ghostnet-1.0x', num_experts=2, out_indices=(9, ))
+    cfg = dict(type='mmshallow.ParameterNet', arch='ghostnet-1.0x', num_experts=2,
+               out_indices=(9, ))
     model, _ = reference(cfg, torch.randn(1, 3, 32, 32))
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():

@@ -74,8 +74,8 @@ def test_bad_amp_dtype():
         CPUAmpOptimWrapper(dtype='int8', optimizer=torch.optim.SGD([torch.zeros(1)], lr=0.1))
 
 
-@pytest.mark.parametrize('cfg', [dict(type='RepVGG', arch='A0'),
-                                 dict(type='ParNet', arch='s')])
+@pytest.mark.parametrize('cfg', [dict(type='mmshallow.RepVGG', arch='A0'),
+                                 dict(type='mmshallow.ParNet', arch='s')])
 def test_fused_model_in_bf16_matches_fp32(cfg):
     """bf16 keeps 8 mantissa bits (relative rounding 2^-9 ~ 2e-3 per op); over ~20 layers the
     errors add up to ~1e-2, so 5e-2 relative on the output features is the bf16 tolerance."""

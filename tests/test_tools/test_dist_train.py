@@ -138,7 +138,7 @@ def test_cpu_ddp_wrapper_builds_from_the_registry_and_syncbn_models_fuse():
     (in eval mode SyncBatchNorm is a plain BatchNorm; no process group needed)."""
     from mmshallow import MODELS, reparameterize
     from mmshallow.testing import randomize_bn_statistics, relative_error
-    cfg = dict(type='RepVGG', arch='A0', norm_cfg=dict(type='SyncBN'))
+    cfg = dict(type='mmshallow.RepVGG', arch='A0', norm_cfg=dict(type='SyncBN'))
     model = randomize_bn_statistics(MODELS.build(cfg)).eval().double()
     assert any(isinstance(m, torch.nn.SyncBatchNorm) for m in model.modules())
     x = torch.randn(1, 3, 64, 64, dtype=torch.float64)

@@ -31,7 +31,7 @@ def test_folds_conv_modules_sequentials_and_standalone_norms_exactly():
 
 
 def test_parnet_after_reparameterize_has_no_batchnorm_left_and_same_outputs():
-    model = MODELS.build(dict(type='ParNet', arch='s', out_indices=(1, 2, 3))).double()
+    model = MODELS.build(dict(type='mmshallow.ParNet', arch='s', out_indices=(1, 2, 3))).double()
     randomize_bn_statistics(model).eval()
     x = torch.randn(1, 3, 64, 64, dtype=torch.float64)
     expected = model(x)
