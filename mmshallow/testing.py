@@ -1,5 +1,5 @@
-"""Helpers to check a fused model against its train-time original (used by the tests and by
-``tools/reparameterize.py``)."""
+"""Helpers to check and measure a fused model against its train-time original (used by the
+tests and by ``tools/reparameterize.py``, ``complexity.py`` and ``benchmark.py``)."""
 from typing import Any, List
 
 import torch
@@ -88,3 +88,21 @@ class RandomImages(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         return dict(inputs=self.images[i], labels=self.labels[i])
+
+
+class ImageNetClassifier(nn.Module):
+    """backbone (last output) -> global average pool -> 1000-class FC: the form of the papers'
+    parameter counts and of the benchmarks."""
+
+    def __init__(self, backbone: nn.Module, num_classes: int = 1000):
+        super().__init__()
+        self.backbone = backbone
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(backbone.out_channels[-1], num_classes)
+
+    def forward(self, x):
+        return self.fc(self.pool(self.backbone(x)[-1]).flatten(1))
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

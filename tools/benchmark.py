@@ -47,6 +47,7 @@ from mmshallow import optimize_for_inference, reparameterize
 from mmshallow.models.layers.dynamic_conv import DynamicConv2d
 from mmshallow.models.layers.fold_bn import fold_batchnorms
 from mmshallow.registry import MODELS
+from mmshallow.testing import ImageNetClassifier, count_params
 
 FAMILIES = dict(repvgg='RepVGG', parnet='ParNet', vanillanet='VanillaNet',
                 parameternet='ParameterNet', mobilenext='MobileNeXt')
@@ -63,21 +64,6 @@ PAPER_TOP1 = {
 CONV_KINDS = ('aten::_convolution', 'aten::conv2d', 'aten::linear')
 
 
-class ImageNetClassifier(nn.Module):
-    """backbone (last output) -> global average pool -> FC."""
-
-    def __init__(self, backbone: nn.Module, num_classes: int = 1000):
-        super().__init__()
-        self.backbone = backbone
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.LazyLinear(num_classes)
-
-    def forward(self, x):
-        feats = self.backbone(x)
-        feats = feats[-1] if isinstance(feats, (tuple, list)) else feats
-        return self.fc(self.pool(feats).flatten(1))
-
-
 class TensorMode(nn.Module):
     """An mmpretrain classifier called as ``model(x, mode='tensor')``."""
 
@@ -89,8 +75,8 @@ class TensorMode(nn.Module):
         return self.model(x, mode='tensor')
 
 
-def build_named(name: str, shape) -> nn.Module:
-    """``family:arch`` -> a train-time ImageNet classifier (FC materialised)."""
+def build_named(name: str) -> nn.Module:
+    """``family:arch`` -> a train-time ImageNet classifier."""
     family, _, arch = name.partition(':')
     if family not in FAMILIES or not arch:
         raise ValueError(f'model {name!r}: expected family:arch with family one of '
@@ -105,10 +91,7 @@ def build_named(name: str, shape) -> nn.Module:
     if kwargs is None:
         raise ValueError(f'model {name!r}: arch {arch!r} not in {cls.__name__} archs: '
                          f'{", ".join(valid)}')
-    model = ImageNetClassifier(cls(**kwargs)).eval()
-    with torch.no_grad():
-        model(torch.zeros(1, 3, *shape))  # materialise the lazy FC
-    return model
+    return ImageNetClassifier(cls(**kwargs)).eval()
 
 
 def build_config(path: str) -> nn.Module:
@@ -135,10 +118,6 @@ def randomize(model: nn.Module) -> nn.Module:
     """Random BN statistics, so that fusion has something to fold (speed does not care)."""
     from mmshallow.testing import randomize_bn_statistics
     return randomize_bn_statistics(model)
-
-
-def count_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def count_flops(model: nn.Module, shape) -> int:
@@ -348,7 +327,7 @@ def main(argv=None) -> List[dict]:
     torch.manual_seed(0)
     shape = tuple(args.shape)
     names = DEFAULT_MODELS if args.models is None else args.models
-    models = [(name, build_named(name, shape)) for name in names]  # validate names first
+    models = [(name, build_named(name)) for name in names]  # validate names first
     models += [(osp.splitext(osp.basename(c))[0], build_config(c)) for c in args.config]
     conv = conv3x3_gflops(args.runs, args.warmup)
     print(f'machine: {torch.get_num_threads()} threads, torch {torch.__version__}, '

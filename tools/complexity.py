@@ -10,32 +10,15 @@ import argparse
 import json
 import logging
 
-import torch.nn as nn
 from mmengine.analysis import get_model_complexity_info
 from mmengine.logging import MMLogger
 
 import mmshallow  # noqa: F401
 from mmshallow.registry import MODELS
+from mmshallow.testing import ImageNetClassifier, count_params
 
 # family -> registered backbone type; archs come from the class's arch_settings.
 FAMILIES = dict(repvgg='RepVGG', parnet='ParNet')
-
-
-class ImageNetClassifier(nn.Module):
-    """backbone (last stage) -> GAP -> FC, the form of the papers' parameter counts."""
-
-    def __init__(self, backbone: nn.Module, num_classes: int = 1000):
-        super().__init__()
-        self.backbone = backbone
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(backbone.out_channels[-1], num_classes)
-
-    def forward(self, x):
-        return self.fc(self.pool(self.backbone(x)[-1]).flatten(1))
-
-
-def count_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def measure(family: str, arch: str, shape=(224, 224), num_classes: int = 1000) -> dict:

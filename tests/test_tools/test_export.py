@@ -12,6 +12,7 @@ pytest.importorskip('onnxruntime')
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
+from mmshallow import set_act_lambda  # noqa: E402
 from mmshallow.deploy import ExportError, assert_fused_graph  # noqa: E402
 from mmshallow.testing import calibrate_bn, randomize_bn_statistics  # noqa: E402
 
@@ -35,12 +36,6 @@ def build(repo_root, config):
 def save(model, path):
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
     return str(path)
-
-
-def set_act_lambda(model, value):
-    for name, buffer in model.named_buffers():
-        if name.endswith('act_lambda'):
-            buffer.fill_(value)
 
 
 def shapes_images(root, n=4, size=256):
