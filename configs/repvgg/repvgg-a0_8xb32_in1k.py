@@ -1,7 +1,8 @@
 # RepVGG-A0 on ImageNet-1k with the paper's recipe (Ding et al. 2021, Table 4 setting):
 # 120 epochs, SGD momentum 0.9, lr 0.1 for a global batch of 256 (8 GPUs x 32), cosine to 0,
-# weight decay 1e-4 except on biases and the 3x3/1x1 branch BNs (as in the official training
-# code), RandomResizedCrop + flip only.
+# weight decay 1e-4 on conv and FC weights only: none on biases or on any BN, the identity
+# branch's included (the official script matches 'bn' in the key, which misses rbr_identity),
+# RandomResizedCrop + flip only.
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs32_pil_resize.py',
     'mmpretrain::_base_/schedules/imagenet_bs256_coslr.py',
@@ -23,12 +24,7 @@ model = dict(
 
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
-    paramwise_cfg=dict(
-        bias_decay_mult=0.0,
-        custom_keys={
-            'branch_3x3.bn': dict(decay_mult=0.0),
-            'branch_1x1.bn': dict(decay_mult=0.0),
-        }))
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 
 param_scheduler = dict(
     type='CosineAnnealingLR', T_max=120, by_epoch=True, begin=0, end=120,

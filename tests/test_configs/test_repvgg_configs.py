@@ -2,6 +2,7 @@ import os.path as osp
 
 import pytest
 import torch
+import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -33,20 +34,24 @@ def test_config_builds_and_runs_a_forward(repo_root, name):
     assert logits.shape == (1, 1000)
 
 
-def test_no_weight_decay_on_biases_and_branch_bns(repo_root):
+@pytest.mark.parametrize('name', ['repvgg-a0_8xb32_in1k', 'repvgg-b1_8xb32_in1k'])
+def test_no_weight_decay_on_biases_and_branch_bns(repo_root, name):
     from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: F401  (registers the builders)
     from mmengine.optim import build_optim_wrapper
-    cfg = Config.fromfile(config_path(repo_root, 'repvgg-a0_8xb32_in1k'))
+    cfg = Config.fromfile(config_path(repo_root, name))
     init_default_scope('mmpretrain')
     model = MODELS.build(cfg.model)
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     decay = {id(p): g['weight_decay'] for g in optim.optimizer.param_groups for p in g['params']}
-    named = dict(model.named_parameters())
-    assert decay[id(named['backbone.stem.branch_3x3.conv.weight'])] == 1e-4
-    assert decay[id(named['backbone.stem.branch_3x3.bn.weight'])] == 0
-    assert decay[id(named['backbone.stem.branch_1x1.bn.weight'])] == 0
-    assert decay[id(named['backbone.stages.0.1.branch_norm.bias'])] == 0
-    assert decay[id(named['head.fc.bias'])] == 0
+    assert len(decay) == len(list(model.parameters()))
+    bn_params = [(f'{m_name}.{p_name}', p) for m_name, m in model.named_modules()
+                 if isinstance(m, nn.BatchNorm2d) for p_name, p in m.named_parameters()]
+    conv_weights = [(f'{m_name}.weight', m.weight) for m_name, m in model.named_modules()
+                    if isinstance(m, nn.Conv2d)]
+    assert any('.branch_norm.' in n for n, _ in bn_params)  # the identity-branch BNs
+    assert {n: decay[id(p)] for n, p in bn_params} == {n: 0 for n, _ in bn_params}
+    assert {n: decay[id(p)] for n, p in conv_weights} == {n: 1e-4 for n, _ in conv_weights}
+    assert decay[id(model.head.fc.weight)] == 1e-4 and decay[id(model.head.fc.bias)] == 0
 
 
 @pytest.mark.slow

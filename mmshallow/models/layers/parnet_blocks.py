@@ -72,8 +72,23 @@ class _TwoBranchConv(ReparamModule):
         del self.branch_3x3, self.branch_1x1
 
 
+class _ParNetBlock(ReparamModule):
+    """A ParNet block fuses by fusing its :class:`_TwoBranchConv` ``convs`` (a fusion block:
+    that of its inner downsampling block); the SE, the BNs and the shuffles stay.
+
+    ``fused_name`` is None because the fused conv lives in ``convs``, whose own load check
+    tells a deploy checkpoint from a train-time one; the state-dict keys stay those of the
+    official layout.
+    """
+
+    fused_name = None
+
+    def _fuse(self):
+        self.convs.switch_to_deploy()
+
+
 @MODELS.register_module()
-class RepVGGSSEBlock(nn.Module):
+class RepVGGSSEBlock(_ParNetBlock):
     """ParNet's stream block (C -> C, stride 1), RepVGG with skip-squeeze-excitation:
 
     ``act(BN(conv3x3 x) + BN(conv1x1 x) + BN0(x) * sigmoid(W GAP(BN0 x)))``
@@ -87,11 +102,12 @@ class RepVGGSSEBlock(nn.Module):
         norm_cfg (dict): Norm config. Defaults to ``dict(type='BN')``.
         act_cfg (dict): Activation. Defaults to ``dict(type='SiLU')``.
         deploy (bool): Build the fused structure. Defaults to False.
+        init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
     def __init__(self, channels, conv_cfg=None, norm_cfg=dict(type='BN'),
-                 act_cfg=dict(type='SiLU'), deploy=False):
-        super().__init__()
+                 act_cfg=dict(type='SiLU'), deploy=False, init_cfg=None):
+        super().__init__(deploy=deploy, init_cfg=init_cfg)
         self.convs = _TwoBranchConv(channels, channels, 1, 1, conv_cfg, norm_cfg, deploy)
         self.branch_norm = build_norm_layer(norm_cfg, channels)[1]
         self.sse = nn.Conv2d(channels, channels, 1, bias=False)
@@ -104,7 +120,7 @@ class RepVGGSSEBlock(nn.Module):
 
 
 @MODELS.register_module()
-class ParNetDownsampleBlock(nn.Module):
+class ParNetDownsampleBlock(_ParNetBlock):
     """ParNet's downsampling block (no identity):
 
     ``act((BN(conv3x3_s x) + BN(conv1x1(AvgPool2 x))) * 2 sigmoid(W GAP x))``
@@ -117,12 +133,13 @@ class ParNetDownsampleBlock(nn.Module):
         out_channels (int): Output channels.
         stride (int): 2 (downsampling) or 1. Defaults to 2.
         groups (int): Groups of every conv; > 1 adds the channel shuffle. Defaults to 1.
-        conv_cfg, norm_cfg, act_cfg, deploy: as in :class:`RepVGGSSEBlock`.
+        conv_cfg, norm_cfg, act_cfg, deploy, init_cfg: as in :class:`RepVGGSSEBlock`.
     """
 
     def __init__(self, in_channels, out_channels, stride=2, groups=1, conv_cfg=None,
-                 norm_cfg=dict(type='BN'), act_cfg=dict(type='SiLU'), deploy=False):
-        super().__init__()
+                 norm_cfg=dict(type='BN'), act_cfg=dict(type='SiLU'), deploy=False,
+                 init_cfg=None):
+        super().__init__(deploy=deploy, init_cfg=init_cfg)
         self.groups = groups
         self.convs = _TwoBranchConv(in_channels, out_channels, stride, groups, conv_cfg,
                                     norm_cfg, deploy)
@@ -136,7 +153,7 @@ class ParNetDownsampleBlock(nn.Module):
 
 
 @MODELS.register_module()
-class ParNetFusionBlock(nn.Module):
+class ParNetFusionBlock(_ParNetBlock):
     """ParNet's fusion block: BN on each input, channel interleave (current stream first),
     then a grouped (g=2) :class:`ParNetDownsampleBlock` and its channel shuffle.
 
@@ -144,16 +161,20 @@ class ParNetFusionBlock(nn.Module):
         in_channels (int): Channels of each of the two inputs.
         out_channels (int): Output channels.
         stride (int): 2 between streams, 1 for the final fusion. Defaults to 2.
-        conv_cfg, norm_cfg, act_cfg, deploy: as in :class:`RepVGGSSEBlock`.
+        conv_cfg, norm_cfg, act_cfg, deploy, init_cfg: as in :class:`RepVGGSSEBlock`.
     """
 
     def __init__(self, in_channels, out_channels, stride=2, conv_cfg=None,
-                 norm_cfg=dict(type='BN'), act_cfg=dict(type='SiLU'), deploy=False):
-        super().__init__()
+                 norm_cfg=dict(type='BN'), act_cfg=dict(type='SiLU'), deploy=False,
+                 init_cfg=None):
+        super().__init__(deploy=deploy, init_cfg=init_cfg)
         self.norm_current = build_norm_layer(norm_cfg, in_channels)[1]
         self.norm_previous = build_norm_layer(norm_cfg, in_channels)[1]
         self.block = ParNetDownsampleBlock(2 * in_channels, out_channels, stride, 2, conv_cfg,
                                            norm_cfg, act_cfg, deploy)
+
+    def _fuse(self):
+        self.block.switch_to_deploy()
 
     def forward(self, current, previous):
         if current.shape != previous.shape:

@@ -7,6 +7,7 @@ import mmshallow
 from mmshallow.models import ParNet
 from mmshallow.models.layers import (ParNetDownsampleBlock, ParNetFusionBlock, RepVGGSSEBlock,
                                      channel_shuffle, interleave)
+from mmshallow.models.layers.parnet_blocks import _TwoBranchConv
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 # Official code (imankgoyal/NonDeepNetworks SimpNet), backbone + 1000-class FC.
@@ -109,11 +110,12 @@ def test_fusion_block_interleaves_and_shuffles():
         block(torch.rand(1, 4, 8, 8), torch.rand(1, 4, 4, 4))
 
 
-@pytest.mark.parametrize('cls,args', [(RepVGGSSEBlock, (8, )),
-                                      (ParNetDownsampleBlock, (8, 16)),
-                                      (ParNetDownsampleBlock, (8, 16, 1, 2)),
-                                      (ParNetFusionBlock, (8, 16, 2)),
-                                      (ParNetFusionBlock, (8, 8, 1))])
+BLOCK_CASES = [(RepVGGSSEBlock, (8, )), (ParNetDownsampleBlock, (8, 16)),
+               (ParNetDownsampleBlock, (8, 16, 1, 2)), (ParNetFusionBlock, (8, 16, 2)),
+               (ParNetFusionBlock, (8, 8, 1))]
+
+
+@pytest.mark.parametrize('cls,args', BLOCK_CASES)
 def test_every_block_fuses_exactly(cls, args):
     torch.manual_seed(0)
     block = randomize_bn_statistics(cls(*args)).eval()
@@ -122,6 +124,45 @@ def test_every_block_fuses_exactly(cls, args):
         expected = block(*inputs)
         mmshallow.reparameterize(block)
         assert relative_error(block(*inputs), expected) <= 1e-5
+
+
+@pytest.mark.parametrize('cls,args', BLOCK_CASES)
+def test_every_block_switch_to_deploy_fuses_in_place_once(cls, args):
+    torch.manual_seed(0)
+    block = randomize_bn_statistics(cls(*args)).eval()
+    inputs = (torch.randn(2, 8, 16, 12), ) * (2 if cls is ParNetFusionBlock else 1)
+    assert block.deploy is False
+    with torch.no_grad():
+        expected = block(*inputs)
+        block.switch_to_deploy()
+        assert block.deploy is True
+        assert relative_error(block(*inputs), expected) <= 1e-5
+    assert all(p.is_contiguous() for p in block.parameters())
+    deployed = cls(*args, deploy=True)
+    assert deployed.deploy is True
+    assert block.state_dict().keys() == deployed.state_dict().keys()
+    state = {k: v.clone() for k, v in block.state_dict().items()}
+    block.switch_to_deploy()
+    mmshallow.reparameterize(block)
+    assert block.deploy is True and state.keys() == block.state_dict().keys()
+    assert all(torch.equal(v, block.state_dict()[k]) for k, v in state.items())
+
+
+def test_reparameterize_fuses_every_parnet_block_exactly_once(monkeypatch):
+    calls, original = [], _TwoBranchConv._fuse
+
+    def counting_fuse(self):
+        calls.append(self)
+        original(self)
+
+    monkeypatch.setattr(_TwoBranchConv, '_fuse', counting_fuse)
+    model = ParNet('s')
+    two_branch = [m for m in model.modules() if isinstance(m, _TwoBranchConv)]
+    mmshallow.reparameterize(model)
+    assert len(calls) == len(two_branch) == len({id(m) for m in calls})
+    blocks = [m for m in model.modules()
+              if isinstance(m, (RepVGGSSEBlock, ParNetDownsampleBlock, ParNetFusionBlock))]
+    assert blocks and all(b.deploy for b in blocks)
 
 
 def test_input_not_divisible_by_32_is_a_clear_error():
