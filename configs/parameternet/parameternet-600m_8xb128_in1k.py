@@ -1,9 +1,15 @@
 # ParameterNet-600M (the released parameternet_600m: GhostNet with dynamic convolution, M = 4
-# experts, width 1.9, hard-swish) on ImageNet-1k. The official repository trains it "with timm"
-# and publishes no command, so this is our recipe, a standard one for ~600M-MAC mobile nets:
-# 300 epochs, global batch 1024, SGD nesterov lr 0.5 (5 warm-up epochs, cosine), weight decay
-# 4e-5, label smoothing 0.1, RandAugment m9 + random erasing (timm-style), dropout 0.2 before
-# the classifier (GhostNetClsNeck), EMA 0.9999.
+# experts, width 1.9, hard-swish) on ImageNet-1k, trained from scratch.
+# Where the training recipe comes from: the official code (huawei-noah/Efficient-AI-Backbones,
+# parameternet_pytorch/readme.md) says only "just training it using timm", with no command or
+# hyper-parameters. The paper's (arXiv 2306.14525) implementation details could not be read when
+# this config was written (only its abstract, Fig. 1 and the official code were), so its
+# ImageNet-1K settings are NOT reproduced here: check them before comparing with its 79.0%
+# (ImageNet-1K only) or 81.6% (ImageNet-22K pretraining). From the released model: dropout 0.2
+# before the classifier (GhostNetClsNeck). Everything else is mmshallow's choice, a common
+# timm-style recipe for ~600M-MAC mobile nets: 300 epochs, global batch 1024, SGD nesterov
+# lr 0.5 (5 warm-up epochs, cosine), weight decay 4e-5, label smoothing 0.1, RandAugment
+# rand-m9-mstd0.5-inc1 + random erasing 0.25 (mmpretrain's Swin ImageNet pipeline), EMA 0.9999.
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
     'mmpretrain::_base_/default_runtime.py',

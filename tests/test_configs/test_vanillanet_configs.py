@@ -1,5 +1,8 @@
+import copy
+
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -32,6 +35,46 @@ def test_classification_configs_build_and_run_a_forward(repo_root, name):
     assert model.backbone.deploy == name.endswith('deploy_in1k')
     with torch.no_grad():
         assert model(torch.rand(1, 3, 224, 224), mode='tensor').shape == (1, 1000)
+
+
+@pytest.mark.parametrize('name,mixup,weight_decay', [
+    ('vanillanet-5_8xb128_in1k', 0.1, 0.35),  # the README's VanillaNet-5 command
+    ('vanillanet-13_8xb128_in1k', 0.4, 0.25),  # VanillaNet-10's, the deepest released
+    ('vanillanet-13-1.5x_8xb128_in1k', 0.4, 0.25),
+])
+def test_classification_configs_follow_the_official_recipe(repo_root, name, mixup, weight_decay):
+    """The README command plus the main.py defaults it leaves alone: cutmix 1.0 with switch
+    prob 0.5 beside mixup, label smoothing 0.1 (on the BCE targets), 5 warm-up epochs."""
+    pytest.importorskip('mmpretrain')
+    from mmpretrain.models import ClsDataPreprocessor
+    from mmpretrain.registry import MODELS
+    cfg = load(repo_root, name)
+    assert cfg.optim_wrapper.optimizer == dict(type='Lamb', lr=3.5e-3,
+                                               weight_decay=weight_decay)
+    assert cfg.train_dataloader.batch_size * 8 == 1024 and cfg.model.neck.dropout == 0.05
+    assert cfg.model.train_cfg == dict(
+        augments=[dict(type='Mixup', alpha=mixup), dict(type='CutMix', alpha=1.0)],
+        probs=[0.5, 0.5])
+    augment = ClsDataPreprocessor(num_classes=1000,
+                                  batch_augments=copy.deepcopy(cfg.model.train_cfg))
+    assert [type(a).__name__ for a in augment.batch_augments.augments] == ['Mixup', 'CutMix',
+                                                                             'NoneType']
+    assert augment.batch_augments.probs == [0.5, 0.5, 0.0]  # one of the two on every batch
+    warmup, cosine = cfg.param_scheduler
+    assert (warmup.type, warmup.begin, warmup.end) == ('LinearLR', 0, 5)
+    assert (cosine.type, cosine.begin, cosine.end, cosine.T_max, cosine.eta_min) == (
+        'CosineAnnealingLR', 5, 300, 295, 1e-6)
+    assert [h.momentum for h in cfg.custom_hooks if h.type == 'EMAHook'] == [4e-5]
+
+    # BCE against targets smoothed as timm's Mixup does: (1 - 0.1) * y + 0.1 / num_classes
+    loss = MODELS.build(cfg.model.head.loss)
+    torch.manual_seed(0)
+    logits, labels = torch.randn(4, 1000), torch.tensor([3, 7, 7, 999])
+    soft = 0.7 * F.one_hot(labels, 1000) + 0.3 * F.one_hot(labels.flip(0), 1000)  # mixed
+    for target in (labels, soft):
+        dense = F.one_hot(target, 1000).float() if target.dim() == 1 else target
+        expected = F.binary_cross_entropy_with_logits(logits, 0.9 * dense + 0.1 / 1000)
+        assert torch.allclose(loss(logits, target), expected)
 
 
 @pytest.mark.parametrize('name', DETECTORS)

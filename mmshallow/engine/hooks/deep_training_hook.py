@@ -2,6 +2,7 @@ import math
 from typing import Optional
 
 from mmengine.hooks import Hook
+from mmengine.runner import IterBasedTrainLoop
 
 from mmshallow.models.layers import set_act_lambda
 from mmshallow.models.layers.reparam import unwrap_model
@@ -18,7 +19,10 @@ class DeepTrainingHook(Hook):
     ``λ = min(e / decay_epochs, 1)`` (``'linear'``, the official default) or
     ``0.5 (1 - cos(π min(e / decay_epochs, 1)))`` (``'cosine'``, official
     ``--decay_linear False``). With ``decay_iters`` λ follows the train iteration instead
-    (``runner.iter / decay_iters``), for iteration-based schedules. λ is set with
+    (``runner.iter / decay_iters``), updated before every iteration. An iteration-based loop
+    (``IterBasedTrainLoop``, ``train_cfg=dict(by_epoch=False, ...)``) runs one long "epoch",
+    so there ``decay_iters`` is required: without it ``before_train`` raises a ``ValueError``
+    rather than leave λ at 0 for the whole run. λ is set with
     :func:`mmshallow.set_act_lambda` on the model and on the copy of every ``EMAHook`` (the
     official EMA copies ``act_learn`` too), and logged as ``act_lambda``. Validation uses the
     λ training is at; λ is a buffer, so checkpoints hold it and resuming restores it.
@@ -30,7 +34,8 @@ class DeepTrainingHook(Hook):
         decay_epochs (int): Epochs over which λ goes from 0 to 1 (official 100 of 300).
             Defaults to 100.
         decay_iters (int, optional): Iterations over which λ goes from 0 to 1; given, λ is
-            updated every iteration and ``decay_epochs`` is not used. Defaults to None.
+            updated every iteration and ``decay_epochs`` is not used. Required with an
+            iteration-based loop. Defaults to None.
         schedule (str): ``'linear'`` or ``'cosine'``. Defaults to ``'linear'``.
     """
 
@@ -71,6 +76,16 @@ class DeepTrainingHook(Hook):
             if ema is not None:
                 set_act_lambda(ema.module, lam)
         runner.message_hub.update_scalar('train/act_lambda', lam)
+
+    def before_train(self, runner) -> None:
+        loop = getattr(runner, 'train_loop', None)
+        if self.decay_iters is None and isinstance(loop, IterBasedTrainLoop):
+            raise ValueError(
+                'DeepTrainingHook needs decay_iters with an iteration-based train loop '
+                f'({type(loop).__name__}, max_iters={loop.max_iters}): decay_epochs='
+                f'{self.decay_epochs} counts epochs, which this loop does not advance, so λ '
+                'would stay 0; set decay_iters (the official 100 of 300 epochs is '
+                'decay_iters=max_iters // 3)')
 
     def before_train_epoch(self, runner) -> None:
         if self.decay_iters is None:

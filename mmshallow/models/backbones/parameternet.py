@@ -96,16 +96,19 @@ class ParameterNet(BaseShallowBackbone):
     Args:
         arch (str | dict): One of ``ParameterNet.arch_settings`` or a dict with ``blocks``
             (per stage, rows ``[dw kernel, expanded, out, se_ratio, stride]``) and ``width``,
-            and optionally ``act_cfg`` (default ReLU), ``num_experts`` (default None: static)
-            and ``stem_channels`` (default 16, before the width).
+            and optionally ``act_cfg`` (default ReLU), ``num_experts`` (an int >= 1, or None,
+            the default: static convs) and ``stem_channels`` (default 16, before the width).
+            A dynamic arch's static counterpart is its dict with ``num_experts=None``, e.g.
+            ``dict(ParameterNet.arch_settings['parameternet-600m'], num_experts=None)``.
         in_channels (int): Input channels. Defaults to 3.
         out_indices (Sequence[int]): Stages whose outputs are returned (see the table);
             negative indices count from the last. Defaults to ``(-1, )``.
         frozen_stages (int): Freeze the stem (0) and the first ``frozen_stages`` stages;
             -1 freezes nothing. Defaults to -1.
-        num_experts (int, optional): Override the arch's experts: 0 makes every conv static
-            (GhostNet), an int >= 1 dynamic with that many experts. Defaults to None (the
-            arch's).
+        num_experts (int, optional): Override the arch's experts with an int >= 1 (dynamic
+            convs with that many experts); None keeps the arch's (static for
+            ``'ghostnet-1.0x'``, 4 for the ParameterNets). Static convs come from the arch
+            (see ``arch``), not from this argument. Defaults to None.
         gate (str): Gate of the dynamic convs, ``'sigmoid'`` (released code) or ``'softmax'``
             (the paper's text); see :class:`DynamicConv2d`. Defaults to ``'sigmoid'``.
         act_cfg (dict, optional): Override the arch's activation. Defaults to None.
@@ -146,14 +149,16 @@ class ParameterNet(BaseShallowBackbone):
             raise ValueError(
                 'ParameterNet arch blocks must be a non-empty list of non-empty stages of rows '
                 f'[dw kernel, expanded, out, se_ratio, stride], got {arch["blocks"]!r}')
-        check_static_or_experts(num_experts)
+        check_static_or_experts(num_experts, none_means="the arch's default (static for "
+                                "ghostnet-1.0x, 4 experts for the ParameterNets; for static "
+                                "convs pass an arch dict with num_experts=None)")
         super().__init__(out_indices, len(blocks) + 1, frozen_stages, norm_eval, deploy,
                          init_cfg)
         num_experts = arch.get('num_experts') if num_experts is None else num_experts
         act_cfg = act_cfg or arch.get('act_cfg') or dict(type='ReLU')
         width = arch['width']
         self.arch = dict(arch, blocks=blocks, num_experts=num_experts, act_cfg=act_cfg)
-        self.num_experts = num_experts or 0
+        self.num_experts = num_experts
         conv = dict(num_experts=num_experts, gate=gate, norm_cfg=norm_cfg, deploy=deploy)
 
         channels = make_divisible(arch.get('stem_channels', 16) * width, 4)

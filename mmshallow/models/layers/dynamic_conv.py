@@ -49,7 +49,6 @@ class DynamicConv2d(ReparamModule):
         kernel_size (int): Kernel size.
         stride (int): Stride. Defaults to 1.
         padding (int): Padding. Defaults to 0.
-        dilation (int): Dilation. Defaults to 1.
         groups (int): Groups. Defaults to 1.
         bias (bool): Give every expert a bias (mixed by the gates). Defaults to False.
         num_experts (int): Number of expert kernels ``M``, >= 1. Defaults to 4.
@@ -58,6 +57,8 @@ class DynamicConv2d(ReparamModule):
             hidden))) -> M)``, as the paper's text writes it. Defaults to ``'sigmoid'``.
         gate_hidden (int, optional): Hidden width of the softmax gate's MLP. Defaults to
             ``in_channels``.
+        dilation (int): Dilation (after the gate options, so that the first seven arguments
+            are ParameterNet's ``(in, out, k, stride, padding, groups, bias)``). Defaults to 1.
         deploy (bool): Build the deploy form (with ``static_bias``). Defaults to False.
         init_cfg (dict, optional): Initialization config. Defaults to None: every expert is
             initialized as ``nn.Conv2d`` is (CondConv's init).
@@ -67,8 +68,8 @@ class DynamicConv2d(ReparamModule):
     fused_name = None
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int = 0, dilation: int = 1, groups: int = 1, bias: bool = False,
-                 num_experts: int = 4, gate: str = 'sigmoid', gate_hidden: Optional[int] = None,
+                 padding: int = 0, groups: int = 1, bias: bool = False, num_experts: int = 4,
+                 gate: str = 'sigmoid', gate_hidden: Optional[int] = None, dilation: int = 1,
                  deploy: bool = False, init_cfg=None):
         super().__init__(deploy=deploy, init_cfg=init_cfg)
         check_num_experts(num_experts)
@@ -159,21 +160,21 @@ class DynamicConvBN(ConvBNPair):
     :class:`DynamicConv2d` with the same gate, exact for any gate.
 
     Args:
-        in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            num_experts, gate, gate_hidden: as :class:`DynamicConv2d`.
+        in_channels, out_channels, kernel_size, stride, padding, groups, bias, num_experts,
+            gate, gate_hidden, dilation: as :class:`DynamicConv2d`.
         norm_cfg (dict): Norm config; fusion needs BatchNorm. Defaults to ``dict(type='BN')``.
         deploy (bool): Build the fused structure. Defaults to False.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int = 0, dilation: int = 1, groups: int = 1, bias: bool = False,
-                 num_experts: int = 4, gate: str = 'sigmoid', gate_hidden: Optional[int] = None,
+                 padding: int = 0, groups: int = 1, bias: bool = False, num_experts: int = 4,
+                 gate: str = 'sigmoid', gate_hidden: Optional[int] = None, dilation: int = 1,
                  norm_cfg=dict(type='BN'), deploy: bool = False, init_cfg=None):
         super().__init__(deploy=deploy, init_cfg=init_cfg)
         self._set_conv_bn(
-            DynamicConv2d(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                          groups, bias, num_experts, gate, gate_hidden, deploy=deploy),
+            DynamicConv2d(in_channels, out_channels, kernel_size, stride, padding, groups, bias,
+                          num_experts, gate, gate_hidden, dilation, deploy=deploy),
             norm_cfg, out_channels)
 
     @torch.no_grad()

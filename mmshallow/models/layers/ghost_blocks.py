@@ -3,7 +3,7 @@ with the dynamic convs of ParameterNet (arXiv 2306.14525), after the official co
 (huawei-noah/Efficient-AI-Backbones: ``ghostnet_pytorch/ghostnet.py`` and
 ``parameternet_pytorch/cv/parameternet.py``).
 
-``num_experts`` switches between the two: ``None`` or 0 builds GhostNet's static convs; an int
+``num_experts`` switches between the two: ``None`` builds GhostNet's static convs; an int
 >= 1 puts a :class:`DynamicConv2d` with that many experts exactly where the released
 ParameterNet does (both convs of every :class:`GhostModule`, both shortcut convs; the stem and
 the final 1x1 conv in the backbone). The stride-2 depthwise conv of a bottleneck and the SE
@@ -29,14 +29,15 @@ from .fusion import conv_from_branch, fuse_conv_bn
 from .reparam import ConvBNPair, ReparamContainer, ReparamModule
 
 
-def check_static_or_experts(num_experts) -> None:
-    """``num_experts`` of a GhostNet block: None / 0 (static convs) or an int >= 1."""
+def check_static_or_experts(num_experts, none_means: str = 'static convs (GhostNet)') -> None:
+    """``num_experts`` of a GhostNet block: None (``none_means``) or an int >= 1; 0 is an error,
+    not a second spelling of "static"."""
     if num_experts is None or (isinstance(num_experts, int) and not isinstance(num_experts, bool)
-                               and num_experts >= 0):
+                               and num_experts >= 1):
         return
-    raise ValueError(f'num_experts {num_experts!r} is not allowed: use None or 0 for static '
-                     'convs (GhostNet) or an int >= 1 for dynamic convs with that many experts '
-                     '(ParameterNet uses 4)')
+    raise ValueError(f'num_experts {num_experts!r} is not allowed: use None for {none_means} '
+                     'or an int >= 1 for dynamic convs with that many experts (ParameterNet '
+                     'uses 4)')
 
 
 class ConvBN(ConvBNPair):
@@ -68,9 +69,9 @@ def build_conv_bn(in_channels: int, out_channels: int, kernel_size: int, stride:
                   gate: str = 'sigmoid', norm_cfg=dict(type='BN'),
                   deploy: bool = False) -> ReparamModule:
     """A :class:`DynamicConvBN` with ``num_experts`` experts, or a static :class:`ConvBN` for
-    ``num_experts`` None / 0."""
+    ``num_experts`` None."""
     check_static_or_experts(num_experts)
-    if num_experts:
+    if num_experts is not None:
         return DynamicConvBN(in_channels, out_channels, kernel_size, stride, padding,
                              groups=groups, num_experts=num_experts, gate=gate,
                              norm_cfg=norm_cfg, deploy=deploy)
@@ -127,7 +128,8 @@ class GhostModule(ReparamContainer):
         stride (int): Stride of the primary conv. Defaults to 1.
         act_cfg (dict, optional): Activation after both convs; None for none (the
             bottleneck's second module). Defaults to ``dict(type='ReLU')``.
-        num_experts (int, optional): Experts of both convs; None / 0: static. Defaults to None.
+        num_experts (int, optional): Experts of both convs, an int >= 1; None: static.
+            Defaults to None.
         gate (str): Gate of the dynamic convs (see :class:`DynamicConv2d`). Defaults to
             ``'sigmoid'``.
         norm_cfg (dict): Norm config. Defaults to ``dict(type='BN')``.
@@ -179,8 +181,8 @@ class GhostBottleneck(ReparamContainer):
         se_ratio (float): SE hidden ratio; 0 / None for no SE. Defaults to 0.
         act_cfg (dict): Activation of ``ghost1`` and of the SE. Defaults to
             ``dict(type='ReLU')``.
-        num_experts (int, optional): Experts of the dynamic convs; None / 0: static (GhostNet).
-            Defaults to None.
+        num_experts (int, optional): Experts of the dynamic convs, an int >= 1; None: static
+            (GhostNet). Defaults to None.
         gate (str): Gate of the dynamic convs. Defaults to ``'sigmoid'``.
         norm_cfg (dict): Norm config. Defaults to ``dict(type='BN')``.
         drop_path_rate (float): Stochastic depth of the residual branch. Defaults to 0.

@@ -67,14 +67,20 @@ EMA = dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=0.1, pr
            update_buffers=True)
 
 
-def make_runner(work_dir, hooks, name, max_epochs, resume=False, load_from=None):
+def make_runner(work_dir, hooks, name, max_epochs=None, resume=False, load_from=None,
+                max_iters=None):
+    """An epoch-based runner, or with ``max_iters`` an iteration-based one (IterBasedTrainLoop);
+    2 iterations per epoch."""
+    by_epoch = max_iters is None
+    train_cfg = dict(by_epoch=True, max_epochs=max_epochs) if by_epoch else dict(
+        by_epoch=False, max_iters=max_iters, val_interval=max_iters)
     return Runner(
         model=TinyVanillaNet(), work_dir=str(work_dir), experiment_name=name,
         custom_hooks=hooks, randomness=dict(seed=0), resume=resume, load_from=load_from,
         train_dataloader=loader(),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
+        train_cfg=train_cfg,
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=by_epoch),
                            logger=dict(type='LoggerHook', interval=1)))
 
 
@@ -129,6 +135,32 @@ def test_lambda_follows_iterations_with_decay_iters(tmp_path):
     runner.train()
     assert record.model == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     assert record.ema == record.model and record.logged == record.model
+
+
+def test_lambda_follows_iterations_in_an_iteration_based_loop(tmp_path):
+    record = RecordLambda()
+    runner = make_runner(tmp_path, [EMA, dict(type='DeepTrainingHook', decay_iters=4), record,
+                                    dict(type='ReparamHook')], 'iter_loop', max_iters=6)
+    assert type(runner.train_loop).__name__ == 'IterBasedTrainLoop'
+    runner.train()
+    assert runner.iter == 6
+    assert record.model == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    assert record.ema == record.model and record.logged == record.model
+    assert lambdas(runner.model) == {1.0}
+    checkpoint = torch.load(tmp_path / 'iter_6.pth')
+    assert checkpoint['state_dict']['backbone.stages.1.act_lambda'] == 1.0
+    assert (tmp_path / 'iter_6_deploy.pth').exists()  # λ reached 1: ReparamHook fused
+
+
+def test_an_iteration_based_loop_without_decay_iters_is_an_error(tmp_path):
+    # decay_epochs would leave λ at 0 for the whole run: IterBasedTrainLoop has one "epoch"
+    runner = make_runner(tmp_path, [dict(type='DeepTrainingHook', decay_epochs=2)], 'no_iters',
+                         max_iters=4)
+    with pytest.raises(ValueError, match=r'DeepTrainingHook needs decay_iters with an '
+                                         r'iteration-based train loop \(IterBasedTrainLoop, '
+                                         r'max_iters=4\).*set decay_iters'):
+        runner.train()
+    assert runner.iter == 0
 
 
 def test_schedules():

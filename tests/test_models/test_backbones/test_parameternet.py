@@ -52,8 +52,9 @@ def test_params_with_the_official_head(arch):
 
 
 def test_parameternet_600m_without_experts_is_its_static_ghostnet():
+    static_arch = dict(ParameterNet.arch_settings['parameternet-600m'], num_experts=None)
     with torch.device('meta'):
-        static = Classifier('parameternet-600m', num_experts=0)
+        static = Classifier(static_arch)
         one, two = (Classifier('parameternet-600m', num_experts=m) for m in (1, 2))
     assert not any(isinstance(m, DynamicConv2d) for m in static.modules())
     assert count(static) == 19_822_198  # the reference's 19.82M
@@ -173,8 +174,12 @@ def test_bad_arguments():
             ParameterNet('ghostnet-1.0x', out_indices=(10, ))
         with pytest.raises(ValueError, match='frozen_stages 11 out of range'):
             ParameterNet('ghostnet-1.0x', frozen_stages=11)
-        for bad in (-1, 2.0, True):
-            with pytest.raises(ValueError, match=rf'num_experts {bad!r} is not allowed'):
+        for bad in (0, -1, 2.0, True):
+            with pytest.raises(ValueError, match=rf"num_experts {bad!r} is not allowed: use None "
+                                                 "for the arch's default .* or an int >= 1"):
                 ParameterNet('parameternet-600m', num_experts=bad)
+        with pytest.raises(ValueError, match='num_experts 0 is not allowed: use None for static '
+                                             'convs'):
+            ParameterNet(dict(ParameterNet.arch_settings['ghostnet-1.0x'], num_experts=0))
         with pytest.raises(ValueError, match="gate 'relu' not in DynamicConv2d gates"):
             ParameterNet('parameternet-600m', gate='relu')

@@ -96,6 +96,18 @@ def test_gates_and_experts_layout():
     assert soft(x).shape == (5, 8, 2, 2)
 
 
+def test_positional_arguments_follow_the_issue_signature():
+    # (in, out, kernel_size, stride, padding, groups, bias, num_experts); dilation comes later
+    conv = DynamicConv2d(4, 8, 3, 1, 1, 2, True, 3)
+    assert (conv.stride, conv.padding, conv.groups, conv.num_experts) == (1, 1, 2, 3)
+    assert conv.bias is not None and conv.dilation == 1
+    assert DynamicConv2d(4, 8, 3, 1, 1, 2).groups == 2
+    pair = DynamicConvBN(4, 8, 3, 1, 1, 2, False, 3)
+    assert (pair.conv.groups, pair.conv.num_experts, pair.conv.bias) == (2, 3, None)
+    dilated = DynamicConv2d(4, 8, 3, padding=2, dilation=2)
+    assert dilated(torch.randn(2, 4, 9, 9)).shape == (2, 8, 9, 9)
+
+
 @pytest.mark.parametrize('num_experts', [0, -1, 1.5, True, '4'])
 def test_rejects_a_bad_num_experts(num_experts):
     with pytest.raises(ValueError, match=rf'num_experts {num_experts!r} is not allowed: .*'

@@ -21,7 +21,7 @@ def fused_matches(module, x):
                                                                        expected_one))
 
 
-@pytest.mark.parametrize('num_experts', [None, 0, 3])
+@pytest.mark.parametrize('num_experts', [None, 1, 3])
 def test_ghost_module_concatenates_primary_and_cheap_features(num_experts):
     torch.manual_seed(0)
     module = GhostModule(6, 10, num_experts=num_experts).eval()
@@ -105,7 +105,10 @@ def test_bottleneck_drop_path_and_bad_arguments():
     assert block.drop_path.drop_prob == 0.5
     with pytest.raises(ValueError, match='stride 3 is not allowed'):
         GhostBottleneck(8, 16, 8, stride=3)
-    for bad in (-1, 1.5, True):
-        with pytest.raises(ValueError, match=rf'num_experts {bad!r} is not allowed: use None '
-                                             'or 0 for static convs'):
+    for bad in (0, -1, 1.5, True):
+        message = (rf'num_experts {bad!r} is not allowed: use None for static convs \(GhostNet\) '
+                   'or an int >= 1 for dynamic convs')
+        with pytest.raises(ValueError, match=message):
             GhostModule(4, 8, num_experts=bad)
+        with pytest.raises(ValueError, match=message):
+            GhostBottleneck(8, 16, 12, stride=2, num_experts=bad)
