@@ -33,6 +33,7 @@ setup(
         'mmpretrain': ['mmpretrain>=1.2.0,<1.3'],
         'deploy': read_requirements('deploy.txt'),
         'benchmark': read_requirements('benchmark.txt'),
+        'quickstart': read_requirements('quickstart.txt'),
         'tests': read_requirements('tests.txt'),
     },
     license='Apache License 2.0',

@@ -122,3 +122,14 @@ def shrink_classification_config():
         return cfg
 
     return shrink
+
+
+@pytest.fixture(scope='session')
+def digits_root(tmp_path_factory) -> Path:
+    """scikit-learn's digits exported once per session (tools/make_digits.py's default layout);
+    skips without scikit-learn (the quickstart extra)."""
+    pytest.importorskip('sklearn')
+    from mmshallow.datasets import export_digits
+    root = tmp_path_factory.mktemp('digits')
+    export_digits(str(root))
+    return root

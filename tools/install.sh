@@ -5,6 +5,7 @@
 #   bash tools/install.sh --system   # into the active Python environment (conda, your own venv)
 #   bash tools/install.sh --deploy   # also mmdeploy + onnxruntime (combinable with --system)
 #   bash tools/install.sh --benchmark  # also timm, for tools/benchmark.py's baselines
+#   bash tools/install.sh --quickstart # also scikit-learn, for the classification quickstart
 #
 # mmcv 2.1.0 has no wheel for today's torch, so it is built from its source release with the
 # C++ ops (CPU). The built wheel is cached outside the repo, keyed by the mmcv, torch and Python
@@ -21,13 +22,15 @@ MMCV_VERSION=2.1.0
 USE_VENV=1
 WITH_DEPLOY=0
 WITH_BENCHMARK=0
+WITH_QUICKSTART=0
 for arg in "$@"; do
   case "$arg" in
     --system) USE_VENV=0 ;;
     --deploy) WITH_DEPLOY=1 ;;
     --benchmark) WITH_BENCHMARK=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-    *) echo "install.sh: unknown option '$arg' (allowed: --system, --deploy, --benchmark, --help)" >&2; exit 2 ;;
+    --quickstart) WITH_QUICKSTART=1 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option '$arg' (allowed: --system, --deploy, --benchmark, --quickstart, --help)" >&2; exit 2 ;;
   esac
 done
 
@@ -120,6 +123,10 @@ fi
 if [ "$WITH_BENCHMARK" = 1 ]; then
   log "         + timm (requirements/benchmark.txt)"
   pip_install -q -r "$REPO/requirements/benchmark.txt"
+fi
+if [ "$WITH_QUICKSTART" = 1 ]; then
+  log "         + scikit-learn (requirements/quickstart.txt)"
+  pip_install -q -r "$REPO/requirements/quickstart.txt"
 fi
 
 log "step 4/4: mmshallow (editable)"

@@ -1,4 +1,5 @@
+from .class_count_check_hook import ClassCountCheckHook
 from .deep_training_hook import DeepTrainingHook
 from .reparam_hook import ReparamHook
 
-__all__ = ['DeepTrainingHook', 'ReparamHook']
+__all__ = ['ClassCountCheckHook', 'DeepTrainingHook', 'ReparamHook']

@@ -112,6 +112,8 @@ class ParameterNet(BaseShallowBackbone):
         gate (str): Gate of the dynamic convs, ``'sigmoid'`` (released code) or ``'softmax'``
             (the paper's text); see :class:`DynamicConv2d`. Defaults to ``'sigmoid'``.
         act_cfg (dict, optional): Override the arch's activation. Defaults to None.
+        widen_factor (float, optional): Override the arch's width multiplier (e.g. 0.5 for a
+            small ParameterNet on 32x32 inputs). Defaults to None (the arch's).
         norm_cfg (dict): Norm config; fusion needs BatchNorm. Defaults to ``dict(type='BN')``.
         drop_path_rate (float): Stochastic depth, rising linearly over the nine bottleneck
             stages from 0 (official ``drop_path``). Defaults to 0.
@@ -140,7 +142,7 @@ class ParameterNet(BaseShallowBackbone):
     def __init__(self, arch='parameternet-600m', in_channels: int = 3, out_indices=(-1, ),
                  frozen_stages: int = -1, num_experts: Optional[int] = None,
                  gate: str = 'sigmoid', act_cfg: Optional[dict] = None,
-                 norm_cfg=dict(type='BN'), drop_path_rate: float = 0.,
+                 widen_factor: Optional[float] = None, norm_cfg=dict(type='BN'), drop_path_rate: float = 0.,
                  norm_eval: bool = False, deploy: bool = False, init_cfg=None):
         arch = self.resolve_arch(arch, ('blocks', 'width'))
         blocks = [[list(row) for row in stage] for stage in arch['blocks']]
@@ -149,6 +151,11 @@ class ParameterNet(BaseShallowBackbone):
             raise ValueError(
                 'ParameterNet arch blocks must be a non-empty list of non-empty stages of rows '
                 f'[dw kernel, expanded, out, se_ratio, stride], got {arch["blocks"]!r}')
+        if widen_factor is not None and (isinstance(widen_factor, bool)
+                                         or not isinstance(widen_factor, (int, float))
+                                         or widen_factor <= 0):
+            raise ValueError(f'ParameterNet widen_factor must be a number > 0 or None (the '
+                             f"arch's width), got {widen_factor!r}")
         check_static_or_experts(num_experts, none_means="the arch's default (static for "
                                 "ghostnet-1.0x, 4 experts for the ParameterNets; for static "
                                 "convs pass an arch dict with num_experts=None)")
@@ -156,8 +163,8 @@ class ParameterNet(BaseShallowBackbone):
                          init_cfg)
         num_experts = arch.get('num_experts') if num_experts is None else num_experts
         act_cfg = act_cfg or arch.get('act_cfg') or dict(type='ReLU')
-        width = arch['width']
-        self.arch = dict(arch, blocks=blocks, num_experts=num_experts, act_cfg=act_cfg)
+        width = arch['width'] if widen_factor is None else widen_factor
+        self.arch = dict(arch, blocks=blocks, width=width, num_experts=num_experts, act_cfg=act_cfg)
         self.num_experts = num_experts
         conv = dict(num_experts=num_experts, gate=gate, norm_cfg=norm_cfg, deploy=deploy)
 

@@ -1,4 +1,5 @@
 import logging
+import re
 
 import pytest
 import torch
@@ -146,6 +147,19 @@ def test_custom_arch_dict():
     model = ParameterNet(arch, out_indices=(0, 1, 2)).eval()
     outs = model(torch.rand(2, 3, 32, 32))
     assert [tuple(o.shape[1:]) for o in outs] == [(8, 16, 16), (16, 8, 8), (32, 8, 8)]
+
+
+def test_widen_factor_overrides_the_arch_width():
+    with torch.device('meta'):
+        small = ParameterNet('parameternet-300m', widen_factor=0.5)
+        explicit = ParameterNet(dict(ParameterNet.arch_settings['parameternet-300m'], width=0.5))
+    assert small.arch['width'] == 0.5 and small.num_experts == 4
+    assert small.out_channels == explicit.out_channels
+    assert small.out_channels[-1] == 480      # make_divisible(960 * 0.5, 4)
+    for bad in (0, -0.5, True, '0.5'):
+        with pytest.raises(ValueError, match=rf'widen_factor must be a number > 0 or None .* '
+                                             rf'got {re.escape(repr(bad))}'):
+            ParameterNet('parameternet-300m', widen_factor=bad)
 
 
 def test_frozen_stages_and_norm_eval():
