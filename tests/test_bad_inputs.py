@@ -136,6 +136,44 @@ def missing_coco_annotations(tmp_path):
                         data_prefix=dict(img='train2017/'), pipeline=[]))
 
 
+def digits_train(tmp_path, data_root, config='repvgg-a0_1xb32-12e_digits.py', size=32,
+                 classes=None):
+    """One training step of a digits quickstart config on ``data_root`` (made by ``classes``
+    folders of ``size`` x ``size`` images when given)."""
+    import cv2
+    import numpy as np
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    if classes is not None:
+        (data_root / 'train').mkdir(parents=True, exist_ok=True)
+        for label in classes:
+            (data_root / 'train' / label).mkdir(parents=True)
+            for i in range(2):
+                cv2.imwrite(str(data_root / 'train' / label / f'{i}.png'),
+                            np.full((size, size), 40 * i, np.uint8))
+    cfg = Config.fromfile(str(REPO / 'configs' / 'quickstart' / config))
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.train_dataloader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    cfg.train_dataloader.dataset.data_root = str(data_root)
+    cfg.train_dataloader.dataset.pipeline = [dict(type='LoadImageFromFile'),
+                                             dict(type='PackInputs')]
+    cfg.train_cfg = dict(by_epoch=False, max_iters=1)
+    cfg.param_scheduler = []
+    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
+    cfg.test_dataloader = cfg.test_evaluator = cfg.test_cfg = None
+    cfg.default_hooks.checkpoint = None
+    Runner.from_cfg(cfg).train()
+
+
+def digits_quickstart_on(folder):
+    def call(tmp_path):
+        (tmp_path / folder / 'train' / '0').mkdir(parents=True)
+        return tool('quickstart').main(['classification', '--data-root',
+                                        str(tmp_path / folder), '--work-dir',
+                                        str(tmp_path / 'work')])
+    return call
+
+
 def install_option(tmp_path):
     run = subprocess.run(['bash', str(REPO / 'tools/install.sh'), '--gpu'],
                          capture_output=True, text=True)
@@ -330,6 +368,23 @@ CASES = [
          train_missing_config, 'FileNotFoundError', 'config file not found'),
     Case('dataset-path', 'a COCO data_root that does not exist', missing_coco_annotations,
          'FileNotFoundError', 'no_such_dir/annotations/instances_train2017.json'),
+    Case('dataset-folder-missing', 'a CustomDataset folder that does not exist',
+         lambda t: digits_train(t, t / 'no_such_dir'), 'FileNotFoundError',
+         "No such file or directory: '"),
+    Case('dataset-folder-empty', 'a CustomDataset folder without images',
+         lambda t: digits_train(t, t, classes=()), 'RuntimeError',
+         'Found 0 files in subfolders of'),
+    Case('quickstart-data-root', 'tools/quickstart.py classification on a folder that is not '
+         'the digits set', digits_quickstart_on('mine'), 'FileNotFoundError',
+         'has no images in class folders'),
+    Case('dataset-class-count', '3 class folders for a 10-class head',
+         lambda t: digits_train(t, t / 'three', classes=('a', 'b', 'c')), 'ValueError',
+         'has 3 classes (a, b, c) but the model has head.num_classes=10, '
+         'data_preprocessor.num_classes=10'),
+    Case('image-size-parnet', '36x36 images for ParNet (digits config)',
+         lambda t: digits_train(t, t / 'd36', 'parnet-digits_1xb32-12e_digits.py', size=36,
+                                classes=tuple('0123456789')), 'ValueError',
+         'ParNet input size 36x36 is not divisible by 32'),
     Case('install-option', 'tools/install.sh --gpu', install_option, 'SystemExit',
          "exit 2: install.sh: unknown option '--gpu' (allowed: --system, --deploy"),
 ]

@@ -164,7 +164,10 @@ def main(argv=None):
         work_dir = osp.join(args.work_dir or task['work_dir'], name)
         results.append(run(work_dir, data_root, config, task='classification'))
     if args.all:
-        print('\nquickstart: ' + '; '.join(
+        summary = osp.join(args.work_dir or task['work_dir'], 'quickstart_digits.json')
+        with open(summary, 'w') as f:
+            json.dump(results, f, indent=2)
+        print(f'\nquickstart: every family, summary in {summary}: ' + '; '.join(
             f'{osp.basename(r["config"])}: top1 {r["top1_train_time"]:.2f} / '
             f'{r["top1_fused"]:.2f} fused, {r["train_minutes"]:.1f} min' for r in results))
     return results if args.all else results[0]
