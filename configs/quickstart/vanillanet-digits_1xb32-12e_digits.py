@@ -1,7 +1,7 @@
 # VanillaNet on the 32x32 digits with deep training. VanillaNet-5's widths (512..4096) and
 # stride-4 stem leave a 1x1 map at 32x32 for 22M parameters; 'vanillanet-digits' keeps the
 # 5-layer layout (stem + three stages with max-pool stride 2, series activation n=3, no
-# shortcut) at widths 128, 256, 512, 1024 with a stride-2 stem (16 -> 8 -> 4 -> 2 pixels).
+# shortcut) at widths 128, 256, 512, 1024 with a 4x4 stride-2 stem (maps 15, 7, 3, 1).
 # The official classifier head (VanillaNetClsNeck) gives the logits. Deep training: the
 # activation between each pair of 1x1 convs goes from ReLU to identity over the first half of
 # training (the official recipe: 100 of 300 epochs), so the model fuses exactly at the end.
