@@ -1,6 +1,9 @@
+import os
 import os.path as osp
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 HERE = osp.dirname(osp.abspath(__file__))
 
@@ -16,6 +19,50 @@ def read_version():
     with open(osp.join(HERE, 'mmshallow', 'version.py')) as f:
         exec(f.read(), scope)
     return scope['__version__']
+
+
+# `mim search/train/test mmshallow` read <installed mmshallow>/.mim/: model-index.yml (whose
+# Config paths are relative to .mim/), configs/ and tools/ (openmim 0.3.9,
+# mim/commands/search.py and mim/utils/utils.py::get_installed_path).
+MIM_ITEMS = ('model-index.yml', 'configs', 'tools')
+
+
+def add_mim_extension(target_dir: str, mode: str) -> None:
+    """Put MIM_ITEMS into ``target_dir`` (``mmshallow/.mim``), as mmdet's and mmpretrain's
+    setup.py do: ``'symlink'`` for an editable install (the source tree, so edits show up),
+    ``'copy'`` for a wheel (into the build directory; the source tree stays untouched)."""
+    os.makedirs(target_dir, exist_ok=True)
+    for name in MIM_ITEMS:
+        src, dst = osp.join(HERE, name), osp.join(target_dir, name)
+        if not osp.exists(src):
+            raise FileNotFoundError(f'{src} is missing: mmshallow/.mim/ needs {MIM_ITEMS} '
+                                    '(an sdist gets them through MANIFEST.in)')
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
+            shutil.rmtree(dst)
+        if mode == 'symlink':
+            try:
+                os.symlink(osp.relpath(src, target_dir), dst)
+                continue
+            except OSError:  # e.g. Windows without the symlink privilege: copy instead
+                pass
+        if osp.isdir(src):
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        else:
+            shutil.copyfile(src, dst)
+
+
+class BuildPyWithMim(build_py):
+    """build_py that also ships mmshallow/.mim/ (see add_mim_extension). PEP 660 editable
+    installs (``pip install -e .``) run it with ``editable_mode`` set."""
+
+    def run(self):
+        super().run()
+        if getattr(self, 'editable_mode', False):
+            add_mim_extension(osp.join(HERE, 'mmshallow', '.mim'), 'symlink')
+        else:
+            add_mim_extension(osp.join(self.build_lib, 'mmshallow', '.mim'), 'copy')
 
 
 setup(
@@ -37,5 +84,6 @@ setup(
         'tests': read_requirements('tests.txt'),
     },
     license='Apache License 2.0',
+    cmdclass={'build_py': BuildPyWithMim},
     zip_safe=False,
 )

@@ -19,7 +19,7 @@ import json
 import logging
 import os.path as osp
 import sys
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import torch
 import torch.nn as nn

@@ -58,7 +58,8 @@ def test_config_builds_and_the_fused_model_matches(config):
 @pytest.mark.slow
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
 def test_quickstart_reaches_95_and_the_fused_model_matches(config, digits_root, tmp_path):
-    results = quickstart.run(str(tmp_path / 'work'), str(digits_root), config, task='classification')
+    results = quickstart.run(str(tmp_path / 'work'), str(digits_root), config,
+                             task='classification')
     print(results)
     assert results['top1_train_time'] >= 95.0
     assert abs(results['top1_fused'] - results['top1_train_time']) <= 0.3

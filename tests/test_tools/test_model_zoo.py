@@ -38,7 +38,8 @@ def test_measures_writes_json_png_and_readme_section(model_zoo, tmp_path):
 def test_readme_model_zoo_is_generated_from_docs_json(model_zoo, repo_root):
     zoo = json.loads((repo_root / 'docs' / 'model_zoo.json').read_text())
     assert model_zoo.markdown(zoo) in (repo_root / 'README.md').read_text(), \
-        'README is stale: python tools/model_zoo.py --from-json docs/model_zoo.json --write README.md'
+        ('README is stale: python tools/model_zoo.py --from-json docs/model_zoo.json '
+         '--write README.md')
     # every family and arch, and the five quickstart runs
     measured = {(r['family'], r['arch']) for r in zoo['rows']}
     assert measured == {(f, a) for f in model_zoo.FAMILIES for a in model_zoo.archs_of(f)}

@@ -142,7 +142,8 @@ class ParameterNet(BaseShallowBackbone):
     def __init__(self, arch='parameternet-600m', in_channels: int = 3, out_indices=(-1, ),
                  frozen_stages: int = -1, num_experts: Optional[int] = None,
                  gate: str = 'sigmoid', act_cfg: Optional[dict] = None,
-                 widen_factor: Optional[float] = None, norm_cfg=dict(type='BN'), drop_path_rate: float = 0.,
+                 widen_factor: Optional[float] = None, norm_cfg=dict(type='BN'),
+                 drop_path_rate: float = 0.,
                  norm_eval: bool = False, deploy: bool = False, init_cfg=None):
         arch = self.resolve_arch(arch, ('blocks', 'width'))
         blocks = [[list(row) for row in stage] for stage in arch['blocks']]
