@@ -81,10 +81,7 @@ def test_every_result_says_where_it_comes_from():
 
 
 def test_digits_quickstart_results_are_the_measured_ones():
-    path = REPO / 'docs' / 'quickstart_digits.json'
-    if not path.exists():
-        pytest.skip('docs/quickstart_digits.json (tools/quickstart.py classification --all) '
-                    'is not there yet')
+    path = REPO / 'docs' / 'quickstart_digits.json'  # tools/quickstart.py classification --all
     for run in json.loads(path.read_text()):
         name = Path(run['config']).stem
         results = ENTRIES[name].get('Results')
