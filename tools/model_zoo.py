@@ -31,7 +31,7 @@ from mmshallow.testing import ImageNetClassifier, count_params, randomize_bn_sta
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'tools'))
-from benchmark import count_flops, depth, latency_ms  # noqa: E402
+from benchmark import TensorMode, count_flops, depth, latency_ms  # noqa: E402
 
 START, END = '<!-- model-zoo:start -->', '<!-- model-zoo:end -->'
 
@@ -161,7 +161,7 @@ def measure_quickstart(path: str, runs: int) -> List[dict]:
         cfg = Config.fromfile(osp.join(REPO, run['config']))
         init_default_scope('mmpretrain')
         torch.manual_seed(0)
-        model = _TensorMode(PRETRAIN.build(cfg.model))
+        model = TensorMode(PRETRAIN.build(cfg.model))
         row = dict(config=run['config'], family=cfg.model.backbone.type.split('.')[-1],
                    top1=run['top1_train_time'], top1_fused=run['top1_fused'],
                    train_minutes=run['train_minutes'], epochs=cfg.train_cfg.max_epochs,
@@ -169,16 +169,6 @@ def measure_quickstart(path: str, runs: int) -> List[dict]:
         rows.append(row)
         print(f"model_zoo: quickstart {run['config']}: top-1 {row['top1']:.2f}", flush=True)
     return rows
-
-
-class _TensorMode(nn.Module):
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model(x, mode='tensor')
 
 
 def _m(n):

@@ -60,7 +60,7 @@ def yolox_checkpoint(repo_root, tmp_path_factory):
                  lambda m, x: m(x, mode='tensor'))
     head = model.bbox_head
     for conv in [*head.multi_level_conv_cls, *head.multi_level_conv_obj]:
-        torch.nn.init.normal_(conv.weight, std=1e-3)
+        torch.nn.init.normal_(conv.weight, std=2e-3)
         torch.nn.init.zeros_(conv.bias)
     for conv in head.multi_level_conv_reg:
         torch.nn.init.normal_(conv.weight, std=1e-4)
