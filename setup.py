@@ -14,11 +14,20 @@ def read_requirements(name):
         return [line for line in lines if line]
 
 
-def read_version():
+def read_version_file():
+    """mmshallow/version.py: ``__version__`` and the supported ``DEPENDENCIES`` table."""
     scope = {}
     with open(osp.join(HERE, 'mmshallow', 'version.py')) as f:
         exec(f.read(), scope)
-    return scope['__version__']
+    return scope
+
+
+VERSION_FILE = read_version_file()
+LOWEST = {name: low for name, (low, _) in VERSION_FILE['DEPENDENCIES'].items()}
+# torch and mmengine from the lowest supported release, no upper cap (a newer release warns at
+# import). mmcv is not declared (see mmshallow/version.py): pip cannot tell a prebuilt mmcv from
+# mmcv-lite and would replace either with a source build; `import mmshallow` checks it.
+INSTALL_REQUIRES = [f'torch>={LOWEST["torch"]}', f'mmengine>={LOWEST["mmengine"]}', 'numpy']
 
 
 # `mim search/train/test mmshallow` read <installed mmshallow>/.mim/: model-index.yml (whose
@@ -67,17 +76,19 @@ class BuildPyWithMim(build_py):
 
 setup(
     name='mmshallow',
-    version=read_version(),
+    version=VERSION_FILE['__version__'],
     description='Shallow but strong backbones (RepVGG, ParNet, VanillaNet, ParameterNet, '
     'MobileNeXt) for the OpenMMLab 2.x stack',
     long_description=open(osp.join(HERE, 'README.md')).read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmshallow', 'mmshallow.*']),
-    python_requires='>=3.8',
-    install_requires=read_requirements('runtime.txt'),
+    python_requires='>=3.11',  # CI tests 3.11 (both legs)
+    install_requires=INSTALL_REQUIRES,
     extras_require={
-        'mmdet': ['mmdet>=3.3.0,<3.4'],
-        'mmpretrain': ['mmpretrain>=1.2.0,<1.3'],
+        # for a fresh environment only: builds mmcv from source (mim install mmcv is faster)
+        'mmcv': [f'mmcv>={LOWEST["mmcv"]},<{VERSION_FILE["MMCV_UPPER_BOUND"]}'],
+        'mmdet': ['mmdet>=3.3.0'],
+        'mmpretrain': ['mmpretrain>=1.2.0'],
         'deploy': read_requirements('deploy.txt'),
         'benchmark': read_requirements('benchmark.txt'),
         'quickstart': read_requirements('quickstart.txt'),

@@ -5,8 +5,12 @@ MobileNeXt) as an OpenMMLab 2.x plugin.
 checkpoints under torch's safe ``weights_only`` loader. It imports neither mmdet, mmpretrain
 nor ``mmcv.ops``.
 """
-from .utils import allow_mmengine_checkpoints
+from .utils.dependencies import check_dependencies
 from .version import __version__
+
+check_dependencies()  # one clear error for a stack below the supported range
+
+from .utils import allow_mmengine_checkpoints  # noqa: E402
 
 allow_mmengine_checkpoints()
 

@@ -12,6 +12,26 @@ from .testing import relative_error
 BACKENDS = ('eager', 'torchscript', 'inductor')
 
 
+def _compile_with_inductor(model: nn.Module, example_input: torch.Tensor):
+    """``(compiled model, '')``, or ``(None, why)`` where torch.compile cannot run here (no
+    C++ compiler, a torch without inductor or without weight freezing, a failing compile)."""
+    try:
+        import torch._inductor.config as inductor_config
+    except ImportError as err:
+        return None, f'torch {torch.__version__} has no inductor: {err}'
+    if not hasattr(inductor_config, 'freezing'):
+        return None, f'torch {torch.__version__} inductor cannot freeze weights'
+    try:
+        compiled = torch.compile(model, dynamic=False)
+        with inductor_config.patch(freezing=True):
+            compiled(example_input)  # compile now, with the weights frozen in
+    except Exception as err:  # noqa: BLE001 - dynamo/inductor raise many types
+        torch._dynamo.reset()
+        first = str(err).strip().splitlines()
+        return None, f'torch.compile failed: {type(err).__name__}: {first[0] if first else ""}'
+    return compiled, ''
+
+
 @torch.no_grad()
 def optimize_for_inference(model: nn.Module, example_input: Optional[torch.Tensor] = None,
                            backend: str = 'torchscript', channels_last: bool = True
@@ -38,7 +58,9 @@ def optimize_for_inference(model: nn.Module, example_input: Optional[torch.Tenso
       caught by a check at another batch size and returned eager, with a warning.
     * ``'inductor'``: ``torch.compile`` with weight freezing (C++ kernels, oneDNN weight
       prepacking); compiled here on ``example_input`` (seconds to a minute), recompiled on a
-      new input shape. Usually the fastest; needs a C++ compiler.
+      new input shape. Usually the fastest; needs a C++ compiler. Where it cannot compile
+      (no compiler, a torch without inductor weight freezing), a warning names why and the
+      TorchScript backend is used.
 
     The outputs equal the fused model's up to float rounding (tests: relative error <= 1e-5).
     Fusion cannot be undone: do this on a copy if the model is still needed for training.
@@ -61,11 +83,11 @@ def optimize_for_inference(model: nn.Module, example_input: Optional[torch.Tenso
     if backend == 'eager':
         return model
     if backend == 'inductor':
-        import torch._inductor.config as inductor_config
-        compiled = torch.compile(model, dynamic=False)
-        with inductor_config.patch(freezing=True):
-            compiled(example_input)  # compile now, with the weights frozen in
-        return compiled
+        compiled, why = _compile_with_inductor(model, example_input)
+        if compiled is not None:
+            return compiled
+        warnings.warn(f'optimize_for_inference: the inductor backend is not available here '
+                      f'({why}); using the TorchScript backend instead')
     traced = torch.jit.trace(model, example_input, check_trace=False)
     frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
     # A trace records one path: a model whose graph depends on the batch size (dynamic convs

@@ -65,3 +65,20 @@ def test_inductor_backend_equals_the_model():
         fast = optimize_for_inference(model, x, backend='inductor')
         assert relative_error(fast(x.contiguous(memory_format=torch.channels_last)),
                               expected) <= 1e-5
+
+
+def test_inductor_backend_falls_back_to_torchscript_where_it_cannot_compile(monkeypatch):
+    def no_compiler(*args, **kwargs):
+        raise RuntimeError('InvalidCxxCompiler: No working C++ compiler found')
+
+    monkeypatch.setattr(torch, 'compile', no_compiler)
+    model = randomize_bn_statistics(MODELS.build(SMALL_REPVGG)).eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        expected = model(x)
+        with pytest.warns(UserWarning, match='inductor backend is not available here.*'
+                          'No working C\\+\\+ compiler.*TorchScript backend'):
+            fast = optimize_for_inference(model, x, backend='inductor')
+        assert isinstance(fast, torch.jit.ScriptModule)
+        assert relative_error(fast(x.contiguous(memory_format=torch.channels_last)),
+                              expected) <= 1e-5

@@ -17,7 +17,8 @@ def run_python(code: str, cwd=None) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize('scope', ['mmdet', 'mmpretrain'])
+@pytest.mark.parametrize('scope', [pytest.param('mmdet', marks=pytest.mark.needs_mmcv_ops),
+                                   'mmpretrain'])
 def test_scoped_name_builds_ours_from_any_scope_without_custom_imports(scope):
     out = run_python(f"""
         import sys
@@ -32,6 +33,7 @@ def test_scoped_name_builds_ours_from_any_scope_without_custom_imports(scope):
     assert out == 'mmshallow.models.backbones.repvgg'
 
 
+@pytest.mark.needs_mmcv_ops
 def test_plain_names_from_mmdet_scope_after_custom_imports(tmp_path):
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(textwrap.dedent("""

@@ -48,6 +48,7 @@ from mmshallow.models.layers.dynamic_conv import DynamicConv2d
 from mmshallow.models.layers.fold_bn import fold_batchnorms
 from mmshallow.registry import MODELS
 from mmshallow.testing import ImageNetClassifier, count_params
+from mmshallow.utils.torch_compat import onnx_export
 
 FAMILIES = dict(repvgg='RepVGG', parnet='ParNet', vanillanet='VanillaNet',
                 parameternet='ParameterNet', mobilenext='MobileNeXt')
@@ -187,9 +188,8 @@ def onnxruntime_runner(model: nn.Module, x: torch.Tensor, batch: int
         return None, 'dynamic convolutions export to ONNX at batch 1 only'
     with tempfile.TemporaryDirectory() as tmp:
         path = osp.join(tmp, 'model.onnx')
-        torch.onnx.export(model, (x[:1], ), path, dynamo=False, input_names=['input'],
-                          dynamic_axes=None if dynamic else {'input': {0: 'batch'}},
-                          opset_version=16)
+        onnx_export(model, (x[:1], ), path, input_names=['input'],
+                    dynamic_axes=None if dynamic else {'input': {0: 'batch'}}, opset_version=16)
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])

@@ -6,6 +6,11 @@
 #   bash tools/install.sh --deploy   # also mmdeploy + onnxruntime (combinable with --system)
 #   bash tools/install.sh --benchmark  # also timm, for tools/benchmark.py's baselines
 #   bash tools/install.sh --quickstart # also scikit-learn, for the classification quickstart
+#   bash tools/install.sh --lowest     # .venv-lowest/ with the lowest supported stack
+#                                      # (requirements/lowest.txt: torch 2.1, mmcv-lite; no build)
+#
+# --system keeps a torch that is already installed and supported (>= the lowest release in
+# mmshallow/version.py), with its torchvision and numpy, and builds mmcv for that torch.
 #
 # mmcv 2.1.0 has no wheel for today's torch, so it is built from its source release with the
 # C++ ops (CPU). The built wheel is cached outside the repo, keyed by the mmcv, torch and Python
@@ -20,41 +25,94 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MMCV_VERSION=2.1.0
 USE_VENV=1
+LOWEST=0
 WITH_DEPLOY=0
 WITH_BENCHMARK=0
 WITH_QUICKSTART=0
 for arg in "$@"; do
   case "$arg" in
     --system) USE_VENV=0 ;;
+    --lowest) LOWEST=1 ;;
     --deploy) WITH_DEPLOY=1 ;;
     --benchmark) WITH_BENCHMARK=1 ;;
     --quickstart) WITH_QUICKSTART=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) echo "install.sh: unknown option '$arg' (allowed: --system, --deploy, --benchmark, --quickstart, --help)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option '$arg' (allowed: --system, --deploy, --benchmark, --quickstart, --lowest, --help)" >&2; exit 2 ;;
   esac
 done
 
 log() { echo "[install] $*"; }
 
+VENV="$REPO/.venv"
+[ "$LOWEST" = 1 ] && VENV="$REPO/.venv-lowest"
 if [ "$USE_VENV" = 1 ]; then
-  if [ ! -x "$REPO/.venv/bin/python" ]; then
-    log "creating $REPO/.venv"
-    "${MMSHALLOW_PYTHON:-python3}" -m venv "$REPO/.venv"
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating $VENV"
+    "${MMSHALLOW_PYTHON:-python3}" -m venv "$VENV"
   fi
-  PY="$REPO/.venv/bin/python"
+  PY="$VENV/bin/python"
 else
   PY="$(command -v python || command -v python3)"
 fi
 log "python: $PY ($("$PY" --version 2>&1))"
 
+if [ "$LOWEST" = 1 ]; then
+  # Everything from the registry, nothing built: the lowest supported releases and mmcv-lite.
+  log "lowest supported stack (requirements/lowest.txt)"
+  "$PY" -m pip install --disable-pip-version-check -q -c "$REPO/requirements/lowest.txt" \
+    -r "$REPO/requirements/lowest.txt" 2> >(grep -v 'is ignored: it is neither' >&2)
+  # pip's resolver with the declared requirements: it must install mmshallow alone here
+  "$PY" -m pip install --disable-pip-version-check -q -c "$REPO/requirements/lowest.txt" \
+    -e "$REPO" 2> >(grep -v 'is ignored: it is neither' >&2)
+  (cd / && "$PY" -c "
+import torch, mmengine, mmcv, mmshallow
+print('[install] ok: torch', torch.__version__, '| mmengine', mmengine.__version__,
+      '| mmcv (lite)', mmcv.__version__, '| mmshallow', mmshallow.__version__)")
+  exit 0
+fi
+
+LOWEST_TORCH="$(sed -n "s/^ *'torch': ('\([0-9.]*\)'.*/\1/p" "$REPO/mmshallow/version.py")"
+CONSTRAINTS="$REPO/requirements/constraints.txt"
+PRESENT_TORCH="$(cd / && "$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null || true)"
+if [ "$USE_VENV" = 0 ] && [ -n "$PRESENT_TORCH" ]; then
+  if ! "$PY" - "$PRESENT_TORCH" "$LOWEST_TORCH" <<'PYEOF'
+import re, sys
+rel = lambda v: tuple(int(n) for n in re.match(r'(\d+(?:\.\d+)*)', v).group(1).split('.'))
+sys.exit(0 if rel(sys.argv[1]) >= rel(sys.argv[2]) else 1)
+PYEOF
+  then
+    echo "[install] torch $PRESENT_TORCH is installed; mmshallow supports torch >= $LOWEST_TORCH." \
+      "Upgrade torch (and torchvision, mmcv with it) first, or use a fresh venv (no --system)." >&2
+    exit 1
+  fi
+  # Keep the environment's torch, torchvision and numpy: pin them for every pip call below.
+  CONSTRAINTS="$(mktemp)"
+  grep -v -E '^(torch|torchvision)==' "$REPO/requirements/constraints.txt" > "$CONSTRAINTS"
+  (cd / && "$PY" - >> "$CONSTRAINTS" <<'PYEOF'
+import importlib.metadata as md
+for name in ('torch', 'torchvision', 'numpy'):
+    try:
+        print(f'{name}=={md.version(name)}')
+    except md.PackageNotFoundError:
+        pass
+PYEOF
+  )
+  log "keeping the installed torch $PRESENT_TORCH (supported: >= $LOWEST_TORCH); pins: $(grep -E '^(torch|torchvision|numpy)==' "$CONSTRAINTS" | tr '\n' ' ')"
+fi
+
 # pip prints a warning per missing local index folder; keep the log readable.
 pip_install() {
-  "$PY" -m pip install --disable-pip-version-check -c "$REPO/requirements/constraints.txt" "$@" \
+  "$PY" -m pip install --disable-pip-version-check -c "$CONSTRAINTS" "$@" \
     2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 }
 
-log "step 1/4: torch, torchvision, build tools (requirements/build.txt)"
-pip_install -q -r "$REPO/requirements/build.txt"
+if [ "$USE_VENV" = 0 ] && [ -n "$PRESENT_TORCH" ]; then
+  log "step 1/4: build tools (torch $PRESENT_TORCH kept)"
+  pip_install -q $(grep -v -E '^(torch|torchvision)==|^#|^$' "$REPO/requirements/build.txt")
+else
+  log "step 1/4: torch, torchvision, build tools (requirements/build.txt)"
+  pip_install -q -r "$REPO/requirements/build.txt"
+fi
 
 TORCH_VERSION="$("$PY" -c 'import torch; print(torch.__version__)')"
 PY_TAG="$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
@@ -82,7 +140,10 @@ build_mmcv_wheel() {
   tar -xzf "$work/mmcv-$MMCV_VERSION.tar.gz" -C "$work"
   # torch >= 2.14's headers refuse anything older than C++20; mmcv 2.1.0 asks for C++17.
   "$PY" - "$work/mmcv-$MMCV_VERSION/setup.py" <<'PYEOF'
-import sys
+import re, sys
+import torch
+if tuple(int(n) for n in re.findall(r'\d+', torch.__version__)[:2]) < (2, 14):
+    sys.exit(0)  # older torch builds with mmcv's own C++17
 path = sys.argv[1]
 src = open(path).read()
 old = "extra_compile_args['cxx'] = ['-std=c++17']"

@@ -4,6 +4,7 @@ from mmdeploy.core import FUNCTION_REWRITER, SYMBOLIC_REWRITER
 from mmdeploy.utils import get_ir_config
 
 from ..models.layers.fold_bn import fold_batchnorms
+from ..utils.torch_compat import onnx_exporter_kwargs
 from .checks import ExportError, check_export_input_shape, check_exportable
 
 #: the lowest opset whose ``RoiAlign`` has ``coordinate_transformation_mode`` (half_pixel)
@@ -19,7 +20,8 @@ def onnx_export__fused_torchscript(model, args, *rest, **kwargs):
     if torch.is_tensor(example) and example.dim() == 4:
         check_export_input_shape(model, example.shape, dynamic=bool(kwargs.get('dynamic_axes')))
     fold_batchnorms(check_exportable(model))
-    kwargs.setdefault('dynamo', False)
+    for key, value in onnx_exporter_kwargs().items():  # dynamo=False where torch has it
+        kwargs.setdefault(key, value)
     if kwargs.get('keep_initializers_as_inputs') is None:
         kwargs['keep_initializers_as_inputs'] = False
     return ctx.origin_func(model, args, *rest, **kwargs)

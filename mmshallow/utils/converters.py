@@ -10,8 +10,7 @@ from .safe_load import refuse_unsafe_checkpoint
 def load_official_checkpoint(path: str):
     """``torch.load`` (safe ``weights_only``) of an official checkpoint; training scripts built
     on timm / DeiT store their ``argparse.Namespace`` beside the weights, which is allowed."""
-    with torch.serialization.safe_globals([argparse.Namespace]), \
-            refuse_unsafe_checkpoint(path):
+    with refuse_unsafe_checkpoint(path, extra_globals=[argparse.Namespace]):
         return torch.load(path, map_location='cpu')
 
 

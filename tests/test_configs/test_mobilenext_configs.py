@@ -25,6 +25,7 @@ def test_classification_config_builds_and_runs_a_forward(repo_root):
         assert model(torch.rand(1, 3, 224, 224), mode='tensor').shape == (1, 1000)
 
 
+@pytest.mark.needs_mmcv_ops
 @pytest.mark.parametrize('name', DETECTORS)
 def test_detection_configs_build_and_run_a_forward(repo_root, name):
     pytest.importorskip('mmdet')
@@ -47,6 +48,7 @@ def test_classification_config_trains_two_iterations(repo_root, tmp_path, make_t
     assert runner.iter == 2
 
 
+@pytest.mark.needs_mmcv_ops
 @pytest.mark.slow
 @pytest.mark.parametrize('name', DETECTORS)
 def test_detection_configs_train_two_iterations(repo_root, tmp_path, tiny_coco,

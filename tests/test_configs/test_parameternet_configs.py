@@ -35,6 +35,7 @@ def test_classification_config_builds_and_runs_a_forward(repo_root):
         assert relative_error(deployed(x, mode='tensor'), expected) <= 1e-5
 
 
+@pytest.mark.needs_mmcv_ops
 @pytest.mark.parametrize('name', DETECTORS)
 def test_detection_configs_build_and_run_a_forward(repo_root, name):
     pytest.importorskip('mmdet')
@@ -57,6 +58,7 @@ def test_classification_config_trains_two_iterations(repo_root, tmp_path, make_t
     assert runner.iter == 2
 
 
+@pytest.mark.needs_mmcv_ops
 @pytest.mark.slow
 @pytest.mark.parametrize('name', DETECTORS)
 def test_detection_configs_train_two_iterations(repo_root, tmp_path, tiny_coco,

@@ -13,6 +13,7 @@ import mmshallow
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 pytest.importorskip('mmdet')
+pytestmark = pytest.mark.needs_mmcv_ops
 from mmdet.registry import MODELS  # noqa: E402
 from mmdet.structures import DetDataSample  # noqa: E402
 from mmengine.structures import InstanceData  # noqa: E402

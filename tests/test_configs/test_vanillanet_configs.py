@@ -77,6 +77,7 @@ def test_classification_configs_follow_the_official_recipe(repo_root, name, mixu
         assert torch.allclose(loss(logits, target), expected)
 
 
+@pytest.mark.needs_mmcv_ops
 @pytest.mark.parametrize('name', DETECTORS)
 def test_detection_configs_build_and_run_a_forward(repo_root, name):
     pytest.importorskip('mmdet')
@@ -111,6 +112,7 @@ def test_classification_config_trains_two_iterations_with_lambda_from_the_hook(
     assert runner.message_hub.get_scalar('train/act_lambda').current() == 0.0
 
 
+@pytest.mark.needs_mmcv_ops
 @pytest.mark.slow
 def test_faster_rcnn_vanillanet_trains_two_iterations_on_tiny_coco(
         repo_root, tmp_path, tiny_coco, shrink_detection_config):
@@ -123,6 +125,7 @@ def test_faster_rcnn_vanillanet_trains_two_iterations_on_tiny_coco(
     assert lambdas(runner.model) == {0.0}
 
 
+@pytest.mark.needs_mmcv_ops
 @pytest.mark.slow
 def test_yolox_vanillanet_trains_two_iterations_on_tiny_coco(
         repo_root, tmp_path, tiny_coco, shrink_detection_config):

@@ -88,6 +88,7 @@ def test_deterministic(small_dataset, tmp_path):
     assert not train & {v for k, v in a.items() if k.startswith('val2017')}
 
 
+@pytest.mark.needs_mmcv_ops
 def test_mmdet_coco_dataset_loads(small_dataset):
     pytest.importorskip('mmdet')
     from mmdet.datasets import CocoDataset

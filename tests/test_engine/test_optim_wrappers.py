@@ -57,6 +57,7 @@ def test_classification_config_trains_in_bf16(load_tool, repo_root, tmp_path,
     amp_train(load_tool, cfg, tmp_path)
 
 
+@pytest.mark.needs_mmcv_ops
 @pytest.mark.slow
 def test_detection_config_trains_in_bf16(load_tool, repo_root, tmp_path, tiny_coco,
                                          shrink_detection_config):

@@ -90,6 +90,7 @@ def test_classification_config_trains_on_two_cpu_processes(
     assert 'accuracy/top1' in Runner.from_cfg(test_cfg).test()
 
 
+@pytest.mark.needs_mmcv_ops
 @pytest.mark.slow
 def test_detection_quickstart_config_trains_on_two_cpu_processes(
         repo_root, tmp_path, shrink_detection_config, monkeypatch):
@@ -151,6 +152,7 @@ def test_cpu_ddp_wrapper_builds_from_the_registry_and_syncbn_models_fuse():
         'mmshallow.engine.model_wrappers'
 
 
+@pytest.mark.needs_mmcv_ops
 def test_syncbn_detection_config_builds_and_fuses(repo_root):
     from mmdet.registry import MODELS as DET_MODELS
 

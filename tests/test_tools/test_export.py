@@ -15,6 +15,7 @@ import onnxruntime as ort  # noqa: E402
 from mmshallow import set_act_lambda  # noqa: E402
 from mmshallow.deploy import ExportError, assert_fused_graph  # noqa: E402
 from mmshallow.testing import calibrate_bn, randomize_bn_statistics  # noqa: E402
+from mmshallow.utils.torch_compat import onnx_export  # noqa: E402
 
 STATIC_CLS = 'configs/deploy/classification_onnxruntime_static.py'
 DYNAMIC_CLS = 'configs/deploy/classification_onnxruntime_dynamic.py'
@@ -230,10 +231,9 @@ def test_graph_check_catches_an_unfused_export(repo_root, tmp_path):
         fused(x)
     assert counter.calls == 22
     train = MODELS.build(dict(type='mmshallow.RepVGG', arch='A0')).eval()
-    torch.onnx.export(train, (x, ), str(tmp_path / 'train.onnx'), dynamo=False)
+    onnx_export(train, (x, ), str(tmp_path / 'train.onnx'))
     with pytest.raises(ExportError, match='17 BatchNormalization nodes'):
         assert_fused_graph(onnx.load(str(tmp_path / 'train.onnx')), counter.calls)
-    torch.onnx.export(fold_batchnorms(train), (x, ), str(tmp_path / 'folded.onnx'),
-                      dynamo=False)
+    onnx_export(fold_batchnorms(train), (x, ), str(tmp_path / 'folded.onnx'))
     with pytest.raises(ExportError, match='has 44 Conv nodes but the fused model makes 22'):
         assert_fused_graph(onnx.load(str(tmp_path / 'folded.onnx')), counter.calls)

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 
+@pytest.mark.needs_mmcv_ops
 @pytest.mark.slow
 def test_quickstart_reaches_map_05_and_the_fused_model_matches(load_tool, tmp_path):
     """README's main job, end to end (~10 minutes on 2 cores): generated data, training,

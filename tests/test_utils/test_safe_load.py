@@ -13,6 +13,7 @@ from mmengine.runner import Runner, load_checkpoint
 from torch.utils.data import Dataset
 
 import mmshallow  # noqa: F401  (registers the allow-list)
+from mmshallow.utils.safe_load import TORCH_LOADS_WEIGHTS_ONLY, weights_only_torch_load
 
 
 class TinyModel(BaseModel):
@@ -57,15 +58,19 @@ def test_runner_resumes_from_its_own_checkpoint(tmp_path):
     runner = make_runner(tmp_path, max_epochs=2, resume=True)
     runner.train()
     assert runner.epoch == 2
-    ckpt = torch.load(tmp_path / 'epoch_2.pth')  # weights_only=True, torch's default
+    with weights_only_torch_load():  # torch >= 2.6: torch's default; older: our allow-list
+        ckpt = torch.load(tmp_path / 'epoch_2.pth')
     assert ckpt['meta']['epoch'] == 2
     # the resumed run continued the message hub of the first one (4 iterations in all)
     assert ckpt['message_hub']['log_scalars']['train/loss'].data[1].sum() == 4
     model = TinyModel()
-    load_checkpoint(model, str(tmp_path / 'epoch_2.pth'))
+    with weights_only_torch_load():
+        load_checkpoint(model, str(tmp_path / 'epoch_2.pth'))
     assert torch.equal(model.linear.weight, runner.model.linear.weight)
 
 
+@pytest.mark.skipif(not TORCH_LOADS_WEIGHTS_ONLY,
+                    reason=f'torch {torch.__version__} < 2.6 loads without weights_only by default')
 def test_resume_fails_without_mmshallow(tmp_path):
     """The fix is needed: a plain mmengine 0.10.7 on torch >= 2.6 cannot resume."""
     make_runner(tmp_path, max_epochs=1).train()
@@ -84,10 +89,13 @@ class Payload:
 def test_arbitrary_pickled_object_is_still_refused(tmp_path):
     path = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': Payload()}, path)
-    with pytest.raises(pickle.UnpicklingError):
+    with weights_only_torch_load(), pytest.raises(pickle.UnpicklingError, match='posix.system'):
         torch.load(path)
-    with pytest.raises(pickle.UnpicklingError):
+    with weights_only_torch_load(), pytest.raises(pickle.UnpicklingError, match='posix.system'):
         load_checkpoint(nn.Linear(2, 1), str(path))
+    if TORCH_LOADS_WEIGHTS_ONLY:  # torch's own default refuses it too
+        with pytest.raises(pickle.UnpicklingError):
+            torch.load(path)
     assert 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD' not in os.environ
     assert 'TORCH_FORCE_WEIGHTS_ONLY_LOAD' not in os.environ
 
@@ -103,8 +111,18 @@ class Getattr:
 def test_getattr_is_restricted_to_history_buffer_statistics(tmp_path):
     path = tmp_path / 'getattr.pth'
     torch.save({'x': Getattr()}, path)
-    with pytest.raises(pickle.UnpicklingError, match='getattr'):
+    with weights_only_torch_load(), pytest.raises(pickle.UnpicklingError, match='getattr'):
         torch.load(path)
     buffer = HistoryBuffer([1.0, 3.0], [1, 1])
     torch.save({'buffer': buffer}, tmp_path / 'ok.pth')
-    assert torch.load(tmp_path / 'ok.pth')['buffer'].mean() == 2.0
+    with weights_only_torch_load():
+        assert torch.load(tmp_path / 'ok.pth')['buffer'].mean() == 2.0
+
+
+def test_weights_only_load_is_lifted_afterwards_and_explicit_choices_are_kept(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save({'meta': Payload()}, path)
+    load = torch.load
+    with weights_only_torch_load():
+        assert torch.load(tmp_path / 'evil.pth', weights_only=False)['meta'] == 0  # echo ran
+    assert torch.load is load
