@@ -44,7 +44,7 @@ def test_model_index_loads_with_modelindex_without_errors():
     assert index.check(silent=True) == []
     assert sorted(m.name for m in index.models) == sorted(ENTRIES)
     assert {c.name for c in index.collections} == {
-        'RepVGG', 'ParNet', 'VanillaNet', 'ParameterNet', 'MobileNeXt'}
+        'RepVGG', 'QARepVGG', 'ParNet', 'VanillaNet', 'ParameterNet', 'MobileNeXt'}
 
 
 def test_every_metafile_under_configs_is_imported():

@@ -24,7 +24,7 @@ quickstart = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(quickstart)
 
 CONFIGS = quickstart.classification_configs()
-FAMILIES = ('mobilenext', 'parameternet', 'parnet', 'repvgg', 'vanillanet')
+FAMILIES = ('mobilenext', 'parameternet', 'parnet', 'qarepvgg', 'repvgg', 'vanillanet')
 
 
 def test_one_config_per_family():

@@ -66,6 +66,9 @@ class RepVGG(BaseShallowBackbone):
         'D2se': _arch([8, 14, 24, 1], [2.5, 2.5, 2.5, 5], se_ratio=16),
     }
 
+    #: the block every layer is built from (QARepVGG swaps it)
+    block_type = RepVGGBlock
+
     def __init__(self, arch='A0', in_channels: int = 3, base_channels: int = 64,
                  out_indices=(-1, ), frozen_stages: int = -1, conv_cfg=None,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'), norm_eval: bool = False,
@@ -87,7 +90,7 @@ class RepVGG(BaseShallowBackbone):
                      act_cfg=act_cfg, with_cp=with_cp, deploy=deploy)
 
         channels = min(base_channels, int(base_channels * width_factor[0]))
-        self.stem = RepVGGBlock(in_channels, channels, stride=2, **block)
+        self.stem = self.block_type(in_channels, channels, stride=2, **block)
         self.stages = nn.ModuleList()
         layer = 1
         self.out_channels = []
@@ -95,8 +98,8 @@ class RepVGG(BaseShallowBackbone):
             out_channels = int(base_channels * 2**i * factor)
             blocks = []
             for j in range(n):
-                blocks.append(RepVGGBlock(channels, out_channels, stride=2 if j == 0 else 1,
-                                          groups=group_layers.get(layer, 1), **block))
+                blocks.append(self.block_type(channels, out_channels, stride=2 if j == 0 else 1,
+                                              groups=group_layers.get(layer, 1), **block))
                 channels = out_channels
                 layer += 1
             self.stages.append(nn.Sequential(*blocks))

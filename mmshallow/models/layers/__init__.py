@@ -7,6 +7,7 @@ from .parnet_blocks import (ParNetDownsampleBlock, ParNetFusionBlock, RepVGGSSEB
                             channel_shuffle, interleave)
 from .reparam import (ReparamContainer, ReparamModule, reparameterize,
                       reparameterize_children)
+from .qarepvgg_block import QARepVGGBlock
 from .repvgg_block import RepVGGBlock
 from .sandglass_block import SandGlassBlock
 from .se_layer import SELayer
@@ -19,7 +20,7 @@ __all__ = [
     'identity_kernel', 'merge_1x1_after_kxk', 'merge_kxk_after_1x1', 'pad_kernel',
     'sum_branches', 'ReparamContainer', 'ReparamModule', 'reparameterize',
     'reparameterize_children',
-    'RepVGGBlock', 'SELayer', 'ParNetDownsampleBlock', 'ParNetFusionBlock', 'RepVGGSSEBlock',
+    'QARepVGGBlock', 'RepVGGBlock', 'SELayer', 'ParNetDownsampleBlock', 'ParNetFusionBlock', 'RepVGGSSEBlock',
     'channel_shuffle', 'interleave', 'SeriesActivation', 'VanillaBlock', 'VanillaStem',
     'set_act_lambda', 'SandGlassBlock'
 ]

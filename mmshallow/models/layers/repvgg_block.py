@@ -46,13 +46,22 @@ class RepVGGBlock(ReparamModule):
                 conv_cfg, in_channels, out_channels, 3, stride=stride, padding=1,
                 groups=groups, bias=True)
         else:
-            conv = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None, groups=groups)
-            self.branch_3x3 = ConvModule(in_channels, out_channels, 3, stride, 1, **conv)
-            self.branch_1x1 = ConvModule(in_channels, out_channels, 1, stride, 0, **conv)
-            self.branch_norm = (build_norm_layer(norm_cfg, in_channels)[1]
-                                if in_channels == out_channels and stride == 1 else None)
+            self._build_branches(conv_cfg, norm_cfg)
         self.se_layer = SELayer(out_channels, se_ratio) if se_ratio else None
         self.act = build_activation_layer(act_cfg)
+
+    @property
+    def has_identity(self) -> bool:
+        return self.in_channels == self.out_channels and self.stride == 1
+
+    def _build_branches(self, conv_cfg, norm_cfg) -> None:
+        conv = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None, groups=self.groups)
+        self.branch_3x3 = ConvModule(self.in_channels, self.out_channels, 3, self.stride, 1,
+                                     **conv)
+        self.branch_1x1 = ConvModule(self.in_channels, self.out_channels, 1, self.stride, 0,
+                                     **conv)
+        self.branch_norm = (build_norm_layer(norm_cfg, self.in_channels)[1]
+                            if self.has_identity else None)
 
     def _branches_sum(self, x):
         if self.deploy:
