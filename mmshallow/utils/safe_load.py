@@ -155,10 +155,8 @@ def weights_only_torch_load(extra_globals: Iterable = ()):
 
     def load(f, map_location=None, pickle_module=None, **kwargs):
         if pickle_module is None and kwargs.get('weights_only') is not False:
-            kwargs.update(weights_only=False, pickle_module=restricted)
-        elif pickle_module is not None:
-            kwargs['pickle_module'] = pickle_module
-        return original(f, map_location, **kwargs)
+            pickle_module, kwargs['weights_only'] = restricted, False
+        return original(f, map_location, pickle_module, **kwargs)
 
     with mock.patch.object(torch, 'load', load):
         yield
