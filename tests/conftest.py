@@ -146,3 +146,65 @@ def digits_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('digits')
     export_digits(str(root))
     return root
+
+
+def _random_detector(config: str, out: Path, calib_size: int, whole: bool):
+    """``config``'s detector (mmdet scope) initialised, with BN statistics from four generated
+    shapes images (``whole``: through the whole tensor-mode forward, else backbone and neck),
+    so that activations have sane sizes through every layer. Needs mmcv's ops."""
+    import cv2
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+
+    from mmshallow.datasets import generate_shapes_coco
+    from mmshallow.testing import calibrate_bn
+    cfg = Config.fromfile(str(REPO / config))
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    info = generate_shapes_coco(str(out / 'calib'), num_train=4, num_val=0,
+                                image_size=calib_size)
+    images = [torch.from_numpy(cv2.imread(f'{info["train_img_dir"]}/{i:06d}.jpg')).permute(
+        2, 0, 1).float() for i in range(1, 5)]
+    if whole:
+        return calibrate_bn(model, [torch.stack(images[:2]), torch.stack(images[2:])],
+                            lambda m, x: m(x, mode='tensor'))
+    batches = [model.data_preprocessor(dict(inputs=images[i:i + 2]), False)['inputs']
+               for i in (0, 2)]
+    return calibrate_bn(model, batches, lambda m, x: m.extract_feat(x))
+
+
+def _save(model, path: Path) -> str:
+    import torch
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), str(path))
+    return str(path)
+
+
+@pytest.fixture(scope='session')
+def yolox_quickstart_checkpoint(tmp_path_factory) -> str:
+    """The detection quickstart's YOLOX (ParNet-S + ParNet neck) with random weights that
+    behave like trained ones: BN statistics from generated shapes images, a head whose scores
+    spread over (0, 1) and whose boxes stay near their anchor points. Needs mmcv's ops."""
+    import torch
+    tmp = tmp_path_factory.mktemp('yolox')
+    model = _random_detector('configs/quickstart/yolox_parnet-s_1xb8-20e_shapes.py', tmp, 256,
+                             whole=True)
+    head = model.bbox_head
+    for conv in [*head.multi_level_conv_cls, *head.multi_level_conv_obj]:
+        torch.nn.init.normal_(conv.weight, std=2e-3)
+        torch.nn.init.zeros_(conv.bias)
+    for conv in head.multi_level_conv_reg:
+        torch.nn.init.normal_(conv.weight, std=1e-4)
+        torch.nn.init.zeros_(conv.bias)
+    return _save(model, tmp / 'yolox.pth')
+
+
+@pytest.fixture(scope='session')
+def faster_rcnn_checkpoint(tmp_path_factory) -> str:
+    """configs/parnet_faster-rcnn_coco.py (ParNet-M, ParNet neck, RPN, RoI head) with random
+    weights and BN statistics from generated shapes images. Needs mmcv's ops."""
+    tmp = tmp_path_factory.mktemp('frcnn')
+    return _save(_random_detector('configs/parnet_faster-rcnn_coco.py', tmp, 256, whole=False),
+                 tmp / 'frcnn.pth')

@@ -109,8 +109,9 @@ def fuse_vanillanet_mid_deep_training(tmp_path):
 
 def export(config, deploy_config, tmp_path, shape=None, lam=None):
     pytest.importorskip('mmdeploy')
-    return tool('export').export(str(REPO / config), str(tmp_path / 'none.pth'),
-                                 str(REPO / deploy_config), str(tmp_path / 'out'), shape=shape)
+    from mmshallow.deploy.export import export as export_model
+    return export_model(str(REPO / config), str(tmp_path / 'none.pth'),
+                        str(REPO / deploy_config), str(tmp_path / 'out'), shape=shape)
 
 
 def export_unfused(tmp_path):
@@ -124,9 +125,10 @@ def export_unfused(tmp_path):
     init_default_scope('mmpretrain')
     model = MODELS.build(Config.fromfile(str(REPO / config)).model)
     set_act_lambda(model, 0.5)
-    tool('export').export(str(REPO / config), save(model, tmp_path / 'v5.pth'),
-                          str(REPO / 'configs/deploy/classification_onnxruntime_static.py'),
-                          str(tmp_path / 'out'))
+    from mmshallow.deploy.export import export as export_model
+    export_model(str(REPO / config), save(model, tmp_path / 'v5.pth'),
+                 str(REPO / 'configs/deploy/classification_onnxruntime_static.py'),
+                 str(tmp_path / 'out'))
 
 
 def missing_coco_annotations(tmp_path):
@@ -350,7 +352,7 @@ CASES = [
     Case('export-wrong-task', 'a classification deploy config for a detector',
          lambda t: export('configs/quickstart/yolox_parnet-s_1xb8-20e_shapes.py',
                           'configs/deploy/classification_onnxruntime_static.py', t),
-         'ExportCheckError', "the deploy config is for 'mmpretrain' 'Classification'"),
+         'ExportError', "the deploy config is for 'mmpretrain' 'Classification'"),
     Case('export-unfused', 'exporting VanillaNet before deep training ends', export_unfused,
          'ExportError', 'cannot export an unfused model'),
     Case('export-parnet-size', 'a dynamic ParNet export at 250x250',

@@ -15,14 +15,21 @@ latency (median of ``--runs`` timed runs after ``--warmup``, same process) at ea
   then ``--backend``: ``inductor`` (default, torch.compile with frozen weights, compiled per
   batch size), ``torchscript`` (frozen, oneDNN conv fusion) or ``eager``);
 * ``onnxruntime``: the fused model exported with the TorchScript ONNX exporter, run in ONNX
-  Runtime on the CPU (if onnxruntime is installed).
+  Runtime on the CPU (if onnxruntime is installed);
+* ``onnxruntime_int8``: that ONNX model statically quantized to INT8
+  (:func:`mmshallow.deploy.quantize.quantize_onnx`: QDQ, per-channel int8 weights, uint8
+  activations, calibrated on random inputs), if the deploy extra is installed.
+
+Efficiency and the plot use the fp32 paths.
 
 ``--baselines`` adds ResNet-34/50 (mmpretrain) and, when timm is installed, timm's
 re-parameterized ``repvgg_*`` beside ours. The machine's own throughput on a large 3x3 conv
 (``conv3x3_gflops``) is measured too, so each latency can be read as a fraction of what the
 hardware does on the most favourable layer: ``efficiency = FLOPs x batch / latency /
 conv3x3 throughput``. Writes ``benchmark.json`` and ``benchmark.png`` (paper top-1 and latency
-against depth and FLOPs) to ``--out-dir`` and prints a Markdown table.
+against depth and FLOPs) to ``--out-dir`` and prints a Markdown table (with the INT8 speed-ups);
+``--write README.md`` puts it in README's generated benchmark block, ``--from-json`` renders an
+earlier run without measuring.
 
 Models are named ``family:arch`` (ImageNet classifier form: backbone, global pool, 1000-class
 FC) or given as a config (``--config``, an mmpretrain classifier, run in ``tensor`` mode).
@@ -48,8 +55,10 @@ from mmshallow.models.layers.dynamic_conv import DynamicConv2d
 from mmshallow.models.layers.fold_bn import fold_batchnorms
 from mmshallow.registry import MODELS
 from mmshallow.testing import ImageNetClassifier, count_params
+from mmshallow.utils.generated import replace_between
 from mmshallow.utils.torch_compat import onnx_export
 
+START, END = '<!-- benchmark:start -->', '<!-- benchmark:end -->'
 FAMILIES = dict(repvgg='RepVGG', parnet='ParNet', vanillanet='VanillaNet',
                 parameternet='ParameterNet', mobilenext='MobileNeXt')
 DEFAULT_MODELS = ['repvgg:A0', 'repvgg:B1', 'parnet:s', 'vanillanet:5', 'vanillanet:13',
@@ -174,26 +183,46 @@ def conv3x3_gflops(runs: int, warmup: int, batch: int = 8) -> float:
     return best
 
 
-def onnxruntime_runner(model: nn.Module, x: torch.Tensor, batch: int
-                       ) -> Tuple[Optional[Callable], str]:
-    """(run, '') or (None, why not) for inputs of ``batch`` samples."""
+def onnxruntime_runners(model: nn.Module, x: torch.Tensor, batch: int, int8: bool = True
+                        ) -> Tuple[Dict[str, Callable], str]:
+    """({'onnxruntime': run, 'onnxruntime_int8': run}, '') or ({}, why not) for inputs of
+    ``batch`` samples. The INT8 model is :func:`mmshallow.deploy.quantize.quantize_onnx`'s
+    (QDQ, per-channel int8 weights, uint8 activations) calibrated on 16 random inputs: random
+    weights and inputs are as fast as trained ones, not as accurate."""
     try:
-        import onnxruntime as ort
+        import onnxruntime
     except ImportError:
-        return None, 'onnxruntime is not installed'
+        return {}, 'onnxruntime is not installed'
     dynamic = any(isinstance(m, DynamicConv2d) for m in model.modules())
     if dynamic and batch != 1:
         # each sample convolves with its own kernels (a grouped conv over the batch): only
         # the batch-1 graph has kernels of a size known at export
-        return None, 'dynamic convolutions export to ONNX at batch 1 only'
+        return {}, 'dynamic convolutions export to ONNX at batch 1 only'
+    runners = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = osp.join(tmp, 'model.onnx')
         onnx_export(model, (x[:1], ), path, input_names=['input'],
                     dynamic_axes=None if dynamic else {'input': {0: 'batch'}}, opset_version=16)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
-        session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-    return (lambda inputs: session.run(None, {'input': inputs.numpy()})), ''
+        paths = dict(onnxruntime=path)
+        if int8:
+            try:
+                from mmshallow.deploy.quantize import quantize_onnx
+            except ImportError:  # mmdeploy or ml_dtypes missing: fp32 only
+                quantize_onnx = None
+            if quantize_onnx is not None:
+                paths['onnxruntime_int8'] = osp.join(tmp, 'model_int8.onnx')
+                generator = torch.Generator().manual_seed(0)
+                calibration = [torch.randn(x[:1].shape, generator=generator).numpy()
+                               for _ in range(16)]
+                quantize_onnx(path, paths['onnxruntime_int8'], calibration)
+        for key, p in paths.items():
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = torch.get_num_threads()
+            session = onnxruntime.InferenceSession(p, options,
+                                                   providers=['CPUExecutionProvider'])
+            runners[key] = (lambda s: lambda inputs: s.run(None, {'input': inputs.numpy()}))(
+                session)
+    return runners, ''
 
 
 def measure(name: str, train: nn.Module, shape, batches: List[int], runs: int, warmup: int,
@@ -216,13 +245,13 @@ def measure(name: str, train: nn.Module, shape, batches: List[int], runs: int, w
         lat = dict(train=latency_ms(train.eval(), x, runs, warmup),
                    fused=latency_ms(fused, x, runs, warmup),
                    fastest=latency_ms(fastest, x_cl, runs, warmup))
-        ort_run, note = onnxruntime_runner(fused, example, batch)
-        if ort_run is not None:
-            lat['onnxruntime'] = latency_ms(ort_run, x, runs, warmup)
-        elif note:
+        runners, note = onnxruntime_runners(fused, example, batch)
+        for key, run in runners.items():
+            lat[key] = latency_ms(run, x, runs, warmup)
+        if note:
             row.setdefault('onnxruntime_note', note)
         row['latency_ms'][str(batch)] = lat
-        best = min(lat.values())
+        best = min(v for k, v in lat.items() if k != 'onnxruntime_int8')  # fp32 paths
         row['efficiency'][str(batch)] = row['flops'] * batch / (best / 1e3) / 1e9 / conv_gflops
     return row
 
@@ -247,7 +276,7 @@ def plot(rows: List[dict], path: str, batch: str) -> None:
     for row in rows:
         ours = not row['model'].startswith(('resnet', 'timm'))
         style = dict(marker='o' if ours else 's', color='C0' if ours else 'C3')
-        lat = min(row['latency_ms'][batch].values())
+        lat = min(v for k, v in row['latency_ms'][batch].items() if k != 'onnxruntime_int8')
         points = [(row['depth'], row['paper_top1']), (row['flops'] / 1e9, lat),
                   (row['depth'], lat)]
         for ax, (px, py) in zip(axes, points):
@@ -269,11 +298,33 @@ def plot(rows: List[dict], path: str, batch: str) -> None:
     plt.close(fig)
 
 
+def int8_speedups(rows: List[dict], batches: List[int]) -> List[str]:
+    """One line per model with an INT8 latency: its speed-up over its own fp32 ONNX Runtime
+    model and over timm's re-parameterized RepVGG-A0 in fp32 ONNX Runtime (when measured)."""
+    timm = next((r for r in rows if r['model'].startswith('timm repvgg_a0')), None)
+    lines = []
+    for row in rows:
+        cells = []
+        for b in batches:
+            lat = row['latency_ms'][str(b)]
+            if 'onnxruntime_int8' not in lat:
+                continue
+            cell = f"b{b} {lat['onnxruntime'] / lat['onnxruntime_int8']:.2f}x"
+            timm_ort = timm and timm['latency_ms'][str(b)].get('onnxruntime')
+            if timm_ort:
+                cell += f" ({timm_ort / lat['onnxruntime_int8']:.2f}x timm repvgg_a0)"
+            cells.append(cell)
+        if cells and not row['model'].startswith(('resnet', 'timm')):
+            lines.append(f"- {row['model']}: INT8 vs its fp32 ONNX Runtime model "
+                         + ', '.join(cells))
+    return lines
+
+
 def markdown(rows: List[dict], batches: List[int]) -> str:
     head = '| model | params train (M) | params deploy (M) | FLOPs (G) | depth | top-1 (paper) |'
     rule = '|---|---|---|---|---|---|'
     for b in batches:
-        head += f' b{b} train / fused / fastest / ORT (ms) | b{b} eff. |'
+        head += f' b{b} train / fused / fastest / ORT / ORT INT8 (ms) | b{b} eff. |'
         rule += '---|---|'
     lines = [head, rule]
     for row in rows:
@@ -284,10 +335,19 @@ def markdown(rows: List[dict], batches: List[int]) -> str:
         for b in batches:
             lat = row['latency_ms'][str(b)]
             cells = [f"{lat[k]:.1f}" if k in lat else '-'
-                     for k in ('train', 'fused', 'fastest', 'onnxruntime')]
+                     for k in ('train', 'fused', 'fastest', 'onnxruntime', 'onnxruntime_int8')]
             line += f" {' / '.join(cells)} | {row['efficiency'][str(b)]:.0%} |"
         lines.append(line)
+    speedups = int8_speedups(rows, batches)
+    if speedups:
+        lines += ['', *speedups]
     return '\n'.join(lines)
+
+
+def readme_block(result: dict) -> str:
+    """README's generated benchmark block (table and INT8 speed-ups) from a benchmark.json."""
+    batches = sorted(int(b) for b in result['rows'][0]['latency_ms'])
+    return '\n'.join([START, '', markdown(result['rows'], batches), '', END])
 
 
 def parse_args(argv=None):
@@ -306,6 +366,10 @@ def parse_args(argv=None):
     parser.add_argument('--baselines', action='store_true',
                         help='add ResNet-34/50 (mmpretrain) and timm RepVGG (if installed)')
     parser.add_argument('--out-dir', default='work_dirs/benchmark')
+    parser.add_argument('--write', metavar='README',
+                        help="replace README's generated benchmark block with this run's")
+    parser.add_argument('--from-json', metavar='JSON',
+                        help='no measuring: render (and --write) an earlier benchmark.json')
     args = parser.parse_args(argv)
     if min(args.batch) < 1 or args.runs < 1 or args.warmup < 0:
         parser.error(f'--batch must be >= 1, --runs >= 1, --warmup >= 0; got batch={args.batch}'
@@ -316,6 +380,12 @@ def parse_args(argv=None):
 def main(argv=None) -> List[dict]:
     from mmengine.logging import MMLogger
     args = parse_args(argv)
+    if args.from_json:
+        result = json.load(open(args.from_json))
+        if args.write:
+            replace_between(args.write, readme_block(result), START, END)
+        print(readme_block(result))
+        return result['rows']
     MMLogger.get_current_instance().setLevel(logging.ERROR)  # complexity "unsupported op" notes
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -358,6 +428,8 @@ def main(argv=None) -> List[dict]:
         json.dump(result, f, indent=2)
     plot(rows, osp.join(args.out_dir, 'benchmark.png'), str(args.batch[0]))
     print(markdown(rows, args.batch))
+    if args.write:
+        replace_between(args.write, readme_block(result), START, END)
     print(f'wrote {osp.join(args.out_dir, "benchmark.json")} and benchmark.png')
     return rows
 

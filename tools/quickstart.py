@@ -1,8 +1,11 @@
 """The quickstarts: train on data made here (nothing is downloaded), then test the fused model.
 
     python tools/quickstart.py [detection] [--work-dir DIR] [--data-root DIR] [--config CFG]
+        [--int8]
     python tools/quickstart.py classification [--config CFG | --all] [--work-dir DIR]
-        [--data-root DIR]
+        [--data-root DIR] [--int8]
+    ... [--summary FILE]         # also write the results without this machine's paths
+    python tools/quickstart.py int8-tables [--write docs/int8.md]
 
 detection (default): generates the synthetic shapes set (tools/make_shapes_coco.py) and trains
 a YOLOX detector with a ParNet-S backbone on it (CPU, about 10 minutes on 2 cores).
@@ -14,6 +17,12 @@ Each run prints mmengine's progress log, then the metric of the train-time model
 validation; EMA weights where the config uses EMA) and of the re-parameterized model (a fresh
 test run with ReparamHook, as tools/test.py / mim test do), the wall time, and where the logs,
 the checkpoint, the deploy checkpoint and a JSON summary are.
+
+``--int8`` (needs ``--deploy``) then runs tools/quantize.py on the checkpoint: the fused model
+exported to ONNX (fp32) and quantized to INT8 (calibrated on 128 train images), both evaluated
+in ONNX Runtime on the val set and timed; their metrics join the summary (``int8``).
+``int8-tables`` renders the INT8 tables of docs/int8.md from docs/quickstart_digits.json and
+docs/quickstart_detection.json (``--summary`` of the ``--int8`` runs).
 """
 import argparse
 import glob
@@ -24,6 +33,8 @@ import time
 
 from mmengine.config import Config
 from mmengine.runner import Runner
+
+from mmshallow.utils.generated import replace_between
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICKSTART = osp.join(REPO, 'configs', 'quickstart')
@@ -38,6 +49,19 @@ TASKS = {
                            work_dir='work_dirs/quickstart_digits', metric='accuracy/top1',
                            name='top1'),
 }
+# the static deploy configs at the quickstarts' input sizes (--int8)
+DEPLOY_CONFIGS = {
+    'detection': osp.join(REPO, 'configs', 'deploy', 'detection_onnxruntime_static-160x160.py'),
+    'classification': osp.join(REPO, 'configs', 'deploy',
+                               'classification_onnxruntime_static-32x32.py'),
+}
+
+
+INT8_START, INT8_END = '<!-- int8-quickstart:start -->', '<!-- int8-quickstart:end -->'
+SUMMARIES = dict(classification=osp.join(REPO, 'docs', 'quickstart_digits.json'),
+                 detection=osp.join(REPO, 'docs', 'quickstart_detection.json'))
+# what a summary for the docs leaves out: this machine's paths
+LOCAL_KEYS = ('checkpoint', 'deploy_checkpoint', 'logs', 'test_logs', 'report')
 
 
 def classification_configs():
@@ -77,29 +101,54 @@ def _check_digits_folders(data_root: str) -> None:
                 f'exported again, or run python tools/make_digits.py {data_root}')
 
 
-def _with_data_root(task: str, cfg: Config, data_root: str) -> Config:
+def _data_root_options(task: str, data_root: str, cfg_options=None) -> dict:
+    """``cfg_options`` with every dataloader (and the COCO evaluators) pointed at data_root."""
     data_root = data_root.rstrip('/') + '/'
-    for split in ('train', 'val', 'test'):
-        cfg[f'{split}_dataloader'].dataset.data_root = data_root
+    options = {f'{split}_dataloader.dataset.data_root': data_root
+               for split in ('train', 'val', 'test')}
     if task == 'detection':
-        for split in ('val', 'test'):
-            cfg[f'{split}_evaluator'].ann_file = data_root + 'annotations/instances_val2017.json'
-    return cfg
+        options.update({f'{split}_evaluator.ann_file':
+                        data_root + 'annotations/instances_val2017.json'
+                        for split in ('val', 'test')})
+    options.update(cfg_options or {})
+    return options
 
 
 def _load_config(task, config, data_root, work_dir, cfg_options):
-    cfg = _with_data_root(task, Config.fromfile(config), data_root)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(_data_root_options(task, data_root, cfg_options))
     cfg.work_dir = work_dir
     return cfg
 
 
+def _int8(task: str, config: str, checkpoint: str, data_root: str, work_dir: str,
+          cfg_options=None) -> dict:
+    """tools/quantize.py on the trained checkpoint: fp32 and INT8 ONNX models, evaluated and
+    timed in ONNX Runtime; the summary of its report."""
+    from mmshallow.deploy.quantize import quantize
+    name = TASKS[task]['name']
+    report = quantize(config, checkpoint, DEPLOY_CONFIGS[task], work_dir,
+                      cfg_options=_data_root_options(task, data_root, cfg_options))
+    fp32, int8 = report['models']['fp32'], report['models']['int8']
+    summary = {f'{name}_fp32_onnx': fp32['metric'], f'{name}_int8': int8['metric'],
+               'latency_ms_fp32': round(fp32['latency_ms'], 3),
+               'latency_ms_int8': round(int8['latency_ms'], 3), 'speedup': round(int8['speedup'], 2),
+               'report': osp.join(work_dir, 'quantize.json')}
+    if 'output_sqnr_db' in int8:
+        summary['output_sqnr_db'] = round(int8['output_sqnr_db'], 2)
+    print(f'\nquickstart: INT8 (ONNX Runtime) {name} {summary[f"{name}_int8"]:.3f} vs '
+          f'{summary[f"{name}_fp32_onnx"]:.3f} fp32, {summary["latency_ms_int8"]:.2f} vs '
+          f'{summary["latency_ms_fp32"]:.2f} ms (batch 1, x{summary["speedup"]:.2f}); '
+          f'report {summary["report"]}')
+    return summary
+
+
 def run(work_dir: str, data_root: str, config: str = CONFIG, cfg_options=None,
-        task: str = 'detection') -> dict:
+        task: str = 'detection', int8: bool = False) -> dict:
     """Train ``config`` on the quickstart data in ``data_root`` (made if missing), then test
-    the fused model in a fresh runner. Returns (and writes to ``quickstart_results.json`` in
-    ``work_dir``) the train-time and fused metrics, times and paths."""
+    the fused model in a fresh runner (and with ``int8`` quantize it, see ``--int8``). Returns
+    (and writes to ``quickstart_results.json`` in ``work_dir``) the train-time and fused
+    metrics, times and paths."""
     if task not in TASKS:
         raise ValueError(f'quickstart task {task!r} not in {", ".join(TASKS)}')
     metric, name = TASKS[task]['metric'], TASKS[task]['name']
@@ -126,6 +175,9 @@ def run(work_dir: str, data_root: str, config: str = CONFIG, cfg_options=None,
         'total_minutes': round((time.time() - start) / 60, 2), 'checkpoint': checkpoint,
         'deploy_checkpoint': osp.splitext(checkpoint)[0] + '_deploy.pth',
         'logs': runner.log_dir, 'test_logs': tester.log_dir}
+    if int8:
+        results['int8'] = _int8(task, config, checkpoint, data_root, osp.join(work_dir, 'int8'),
+                                cfg_options)
     summary = osp.join(work_dir, 'quickstart_results.json')
     with open(summary, 'w') as f:
         json.dump(results, f, indent=2)
@@ -137,9 +189,56 @@ def run(work_dir: str, data_root: str, config: str = CONFIG, cfg_options=None,
     return results
 
 
+def portable(results: dict) -> dict:
+    """``results`` without this machine's paths (the form kept under docs/)."""
+    out = {k: v for k, v in results.items() if k not in LOCAL_KEYS}
+    if 'int8' in out:
+        out['int8'] = portable(out['int8'])
+    return out
+
+
+def int8_markdown(digits: list, detection: dict) -> str:
+    """docs/int8.md's generated part: the quickstart models, fp32 vs INT8 in ONNX Runtime."""
+    lines = [INT8_START, '',
+             'Generated by `python tools/quickstart.py int8-tables --write docs/int8.md` from '
+             '`docs/quickstart_digits.json` and `docs/quickstart_detection.json` (the '
+             '`--int8 --summary` runs of the quickstarts, 2-core CPU, each run alone). Latency: '
+             'batch 1, median of 50 runs, ONNX Runtime on the CPU. The fp32 model is the fused '
+             'ONNX export; INT8 is calibrated on 128 train images.', '',
+             '| config | top-1 fused PyTorch (%) | top-1 fp32 ORT (%) | top-1 INT8 (%) | drop '
+             '(points) | logits SQNR (dB) | latency fp32 / INT8 (ms) | speed-up |',
+             '|---|---|---|---|---|---|---|---|']
+    for run in digits:
+        if 'int8' not in run:
+            continue
+        q = run['int8']
+        lines.append(
+            f"| [{osp.basename(run['config'])}](../{run['config']}) | {run['top1_fused']:.2f} | "
+            f"{q['top1_fp32_onnx']:.2f} | {q['top1_int8']:.2f} | "
+            f"{q['top1_fp32_onnx'] - q['top1_int8']:+.2f} | {q['output_sqnr_db']:.1f} | "
+            f"{q['latency_ms_fp32']:.2f} / {q['latency_ms_int8']:.2f} | {q['speedup']:.2f}x |")
+    if detection and 'int8' in detection:
+        q = detection['int8']
+        lines += ['', '| config | bbox mAP fused PyTorch | bbox mAP fp32 ORT | bbox mAP INT8 | '
+                  'drop | latency fp32 / INT8 (ms) | speed-up |', '|---|---|---|---|---|---|---|',
+                  f"| [{osp.basename(detection['config'])}](../{detection['config']}) | "
+                  f"{detection['bbox_mAP_fused']:.3f} | {q['bbox_mAP_fp32_onnx']:.3f} | "
+                  f"{q['bbox_mAP_int8']:.3f} | {q['bbox_mAP_fp32_onnx'] - q['bbox_mAP_int8']:+.3f} "
+                  f"| {q['latency_ms_fp32']:.2f} / {q['latency_ms_int8']:.2f} | "
+                  f"{q['speedup']:.2f}x |"]
+    lines += ['', INT8_END]
+    return '\n'.join(lines)
+
+
+def _load_summaries() -> tuple:
+    load = (lambda p: json.load(open(p)) if osp.exists(p) else None)
+    return (load(SUMMARIES['classification']) or [], load(SUMMARIES['detection']))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('task', nargs='?', default='detection', choices=list(TASKS))
+    parser.add_argument('task', nargs='?', default='detection',
+                        choices=[*TASKS, 'int8-tables'])
     parser.add_argument('--work-dir', help='default: work_dirs/quickstart (detection), '
                         'work_dirs/quickstart_digits/<config> (classification)')
     parser.add_argument('--data-root', help='default: data/shapes, data/digits')
@@ -147,14 +246,30 @@ def main(argv=None):
         osp.relpath(t['config'], REPO) for t in TASKS.values()))
     parser.add_argument('--all', action='store_true',
                         help='classification: every configs/quickstart/*_digits.py in turn')
+    parser.add_argument('--int8', action='store_true',
+                        help='then export fp32 and INT8 ONNX models, evaluate and time both '
+                        '(tools/quantize.py; needs install.sh --deploy)')
+    parser.add_argument('--summary', metavar='FILE',
+                        help='also write the results, without local paths, to FILE (the '
+                        'docs/quickstart_*.json form)')
+    parser.add_argument('--write', metavar='DOC', help='int8-tables: replace them in DOC')
     args = parser.parse_args(argv)
+    if args.task == 'int8-tables':
+        table = int8_markdown(*_load_summaries())
+        if args.write:
+            replace_between(args.write, table, INT8_START, INT8_END)
+        else:
+            print(table)
+        return table
     task = TASKS[args.task]
     data_root = args.data_root or task['data_root']
     if args.task == 'detection':
         if args.all:
             parser.error('--all is for the classification quickstart')
-        return run(args.work_dir or task['work_dir'], data_root, args.config or task['config'],
-                   task='detection')
+        results = run(args.work_dir or task['work_dir'], data_root,
+                      args.config or task['config'], task='detection', int8=args.int8)
+        _write_summary(args.summary, portable(results))
+        return results
     if args.all and args.config:
         parser.error('give --config or --all, not both')
     configs = classification_configs() if args.all else [args.config or task['config']]
@@ -162,7 +277,7 @@ def main(argv=None):
     for config in configs:
         name = osp.splitext(osp.basename(config))[0]
         work_dir = osp.join(args.work_dir or task['work_dir'], name)
-        results.append(run(work_dir, data_root, config, task='classification'))
+        results.append(run(work_dir, data_root, config, task='classification', int8=args.int8))
     if args.all:
         summary = osp.join(args.work_dir or task['work_dir'], 'quickstart_digits.json')
         with open(summary, 'w') as f:
@@ -170,7 +285,16 @@ def main(argv=None):
         print(f'\nquickstart: every family, summary in {summary}: ' + '; '.join(
             f'{osp.basename(r["config"])}: top1 {r["top1_train_time"]:.2f} / '
             f'{r["top1_fused"]:.2f} fused, {r["train_minutes"]:.1f} min' for r in results))
+    _write_summary(args.summary, [portable(r) for r in results] if args.all
+                   else portable(results[0]))
     return results if args.all else results[0]
+
+
+def _write_summary(path, results) -> None:
+    if path:
+        with open(path, 'w') as f:
+            json.dump(results, f, indent=2)
+        print(f'quickstart: summary without local paths in {path}')
 
 
 if __name__ == '__main__':

@@ -6,9 +6,10 @@ each case is a wrong input, the exception it raises and a piece of its message).
 """
 import argparse
 import importlib.util
-import re
 import sys
 from pathlib import Path
+
+from mmshallow.utils.generated import replace_between
 
 REPO = Path(__file__).resolve().parents[1]
 START, END = '<!-- troubleshooting:start -->', '<!-- troubleshooting:end -->'
@@ -39,15 +40,12 @@ def main(argv=None) -> int:
     if not args.write:
         print(table)
         return 0
-    path = Path(args.write)
-    text = path.read_text()
-    if START not in text or END not in text:
-        print(f'troubleshooting: {path} has no {START} ... {END} markers', file=sys.stderr)
+    try:
+        replace_between(args.write, f'{START}\n{table}\n{END}', START, END)
+    except ValueError as err:
+        print(f'troubleshooting: {err}', file=sys.stderr)
         return 2
-    new = re.sub(f'{re.escape(START)}.*?{re.escape(END)}', f'{START}\n{table}\n{END}', text,
-                 flags=re.S)
-    path.write_text(new)
-    print(f'{len(load_cases())} cases written to {path}')
+    print(f'{len(load_cases())} cases written to {args.write}')
     return 0
 
 

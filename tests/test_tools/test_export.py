@@ -14,7 +14,8 @@ import onnxruntime as ort  # noqa: E402
 
 from mmshallow import set_act_lambda  # noqa: E402
 from mmshallow.deploy import ExportError, assert_fused_graph  # noqa: E402
-from mmshallow.testing import calibrate_bn, randomize_bn_statistics  # noqa: E402
+from mmshallow.deploy.export import export, run_logits  # noqa: E402
+from mmshallow.testing import randomize_bn_statistics  # noqa: E402
 from mmshallow.utils.torch_compat import onnx_export  # noqa: E402
 
 STATIC_CLS = 'configs/deploy/classification_onnxruntime_static.py'
@@ -39,36 +40,6 @@ def save(model, path):
     return str(path)
 
 
-def shapes_images(root, n=4, size=256):
-    """Generated shapes images as uint8 CHW BGR tensors (what mmdet's loader gives)."""
-    import cv2
-
-    from mmshallow.datasets import generate_shapes_coco
-    info = generate_shapes_coco(str(root), num_train=n, num_val=0, image_size=size)
-    return [torch.from_numpy(cv2.imread(f'{info["train_img_dir"]}/{i:06d}.jpg')).permute(2, 0, 1)
-            for i in range(1, n + 1)]
-
-
-@pytest.fixture(scope='module')
-def yolox_checkpoint(repo_root, tmp_path_factory):
-    """The quickstart YOLOX (ParNet-S + ParNet neck) with random weights that behave like
-    trained ones: BN statistics from generated shapes images, a head whose scores spread over
-    (0, 1) and whose boxes stay near their anchor points."""
-    tmp = tmp_path_factory.mktemp('yolox')
-    model = build(repo_root, QUICKSTART)
-    images = shapes_images(tmp / 'calib')
-    calibrate_bn(model, [torch.stack(images[:2]).float(), torch.stack(images[2:]).float()],
-                 lambda m, x: m(x, mode='tensor'))
-    head = model.bbox_head
-    for conv in [*head.multi_level_conv_cls, *head.multi_level_conv_obj]:
-        torch.nn.init.normal_(conv.weight, std=2e-3)
-        torch.nn.init.zeros_(conv.bias)
-    for conv in head.multi_level_conv_reg:
-        torch.nn.init.normal_(conv.weight, std=1e-4)
-        torch.nn.init.zeros_(conv.bias)
-    return save(model, tmp / 'yolox.pth')
-
-
 def test_repvgg_classifier_static_export_matches_pytorch(repo_root, tmp_path, load_tool):
     model = randomize_bn_statistics(build(repo_root, 'configs/repvgg/repvgg-a0_8xb32_in1k.py'))
     ckpt = save(model, tmp_path / 'a0.pth')
@@ -86,7 +57,7 @@ def test_parameternet_classifier_static_export_matches_pytorch(repo_root, tmp_pa
     """Dynamic convs compute their kernels per sample: they export at batch 1 (static)."""
     config = 'configs/parameternet/parameternet-600m_8xb128_in1k.py'
     model = randomize_bn_statistics(build(repo_root, config))
-    report = load_tool('export').export(str(repo_root / config), save(model, tmp_path / 'p.pth'),
+    report = export(str(repo_root / config), save(model, tmp_path / 'p.pth'),
                                         str(repo_root / STATIC_CLS), str(tmp_path / 'out'))
     assert report['ok'] and report['logits_relative_error'] <= 1e-4, report
     assert 'BatchNormalization' not in report['ops']
@@ -100,22 +71,20 @@ def test_vanillanet_classifier_dynamic_export_runs_at_other_sizes(repo_root, tmp
     model = randomize_bn_statistics(build(repo_root, config))
     set_act_lambda(model, 1.0)  # deep training finished: the 1x1 convs merge (the default)
     ckpt = save(model, tmp_path / 'v5.pth')
-    tool = load_tool('export')
-    report = tool.export(str(repo_root / config), ckpt, str(repo_root / DYNAMIC_CLS),
+    report = export(str(repo_root / config), ckpt, str(repo_root / DYNAMIC_CLS),
                          str(tmp_path / 'out'))
     assert report['ok'], report
     fused = fold_batchnorms(check_exportable(model.eval()))
     x = torch.randn(2, 3, 160, 192)
     with torch.no_grad():
         expected = fused(x, mode='tensor')
-    got = torch.from_numpy(tool.run_logits(report['onnx'], x.numpy()))
+    got = torch.from_numpy(run_logits(report['onnx'], x.numpy()))
     assert float((got - expected).norm() / expected.norm()) <= 1e-4
 
 
 def test_yolox_export_gives_the_same_boxes_as_pytorch(repo_root, tmp_path, load_tool,
-                                                     yolox_checkpoint):
-    tool = load_tool('export')
-    report = tool.export(str(repo_root / QUICKSTART), yolox_checkpoint,
+                                                     yolox_quickstart_checkpoint):
+    report = export(str(repo_root / QUICKSTART), yolox_quickstart_checkpoint,
                          str(repo_root / STATIC_DET), str(tmp_path / 'out'), shape=(256, 256))
     assert report['ok'], report
     assert report['torch_detections'] >= 20 and report['ort_detections'] >= 20
@@ -125,24 +94,18 @@ def test_yolox_export_gives_the_same_boxes_as_pytorch(repo_root, tmp_path, load_
 
 
 def test_yolox_dynamic_export_refuses_a_parnet_size_not_divisible_by_32(
-        repo_root, tmp_path, load_tool, yolox_checkpoint):
-    tool = load_tool('export')
+        repo_root, tmp_path, load_tool, yolox_quickstart_checkpoint):
     with pytest.raises(ExportError, match=r'divisible by 32 \(dynamic-shape export.*250x250'):
-        tool.export(str(repo_root / QUICKSTART), yolox_checkpoint,
+        export(str(repo_root / QUICKSTART), yolox_quickstart_checkpoint,
                     str(repo_root / DYNAMIC_DET), str(tmp_path / 'out'), shape=(250, 250))
 
 
 @pytest.mark.slow
 def test_faster_rcnn_exports_standard_ops_only_and_runs_in_plain_onnxruntime(
-        repo_root, tmp_path, load_tool):
+        repo_root, tmp_path, faster_rcnn_checkpoint):
     config = 'configs/parnet_faster-rcnn_coco.py'
-    model = build(repo_root, config)
-    images = shapes_images(tmp_path / 'calib', n=2)
-    batch = model.data_preprocessor(dict(inputs=images), False)['inputs']
-    calibrate_bn(model, [batch], lambda m, x: m.extract_feat(x))
-    ckpt = save(model, tmp_path / 'frcnn.pth')
-    tool = load_tool('export')
-    report = tool.export(str(repo_root / config), ckpt, str(repo_root / STATIC_DET),
+    ckpt = faster_rcnn_checkpoint
+    report = export(str(repo_root / config), ckpt, str(repo_root / STATIC_DET),
                          str(tmp_path / 'out'), shape=(320, 320))
     assert report['ok'] and 'note' in report  # graph checked; final boxes reported only
     graph = onnx.load(report['onnx'])
@@ -201,15 +164,14 @@ def test_unfused_vanillanet_is_refused(repo_root, tmp_path, load_tool):
     set_act_lambda(model, 0.5)  # half way through deep training
     ckpt = save(model, tmp_path / 'v5.pth')
     with pytest.raises(ExportError, match='cannot export an unfused model'):
-        load_tool('export').export(str(repo_root / config), ckpt, str(repo_root / STATIC_CLS),
+        export(str(repo_root / config), ckpt, str(repo_root / STATIC_CLS),
                                    str(tmp_path / 'out'))
 
 
 def test_deploy_config_for_the_wrong_task_is_refused(repo_root, tmp_path, load_tool):
-    tool = load_tool('export')
-    with pytest.raises(tool.ExportCheckError, match='model config is an mmdet model.*'
+    with pytest.raises(ExportError, match='model config is an mmdet model.*'
                        r'detection_onnxruntime_\{static,dynamic\}'):
-        tool.export(str(repo_root / QUICKSTART), 'unused.pth', str(repo_root / STATIC_CLS),
+        export(str(repo_root / QUICKSTART), 'unused.pth', str(repo_root / STATIC_CLS),
                     str(tmp_path / 'out'))
 
 
