@@ -148,7 +148,7 @@ def digits_root(tmp_path_factory) -> Path:
     return root
 
 
-def _random_detector(config: str, out: Path, calib_size: int, whole: bool):
+def _random_detector(config: str, out: Path, calib_size: int, whole: bool, options=None):
     """``config``'s detector (mmdet scope) initialised, with BN statistics from four generated
     shapes images (``whole``: through the whole tensor-mode forward, else backbone and neck),
     so that activations have sane sizes through every layer. Needs mmcv's ops."""
@@ -160,6 +160,7 @@ def _random_detector(config: str, out: Path, calib_size: int, whole: bool):
     from mmshallow.datasets import generate_shapes_coco
     from mmshallow.testing import calibrate_bn
     cfg = Config.fromfile(str(REPO / config))
+    cfg.merge_from_dict(options or {})
     init_default_scope('mmdet')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
@@ -208,3 +209,15 @@ def faster_rcnn_checkpoint(tmp_path_factory) -> str:
     tmp = tmp_path_factory.mktemp('frcnn')
     return _save(_random_detector('configs/parnet_faster-rcnn_coco.py', tmp, 256, whole=False),
                  tmp / 'frcnn.pth')
+
+
+FASTER_RCNN_SHAPES = {'model.roi_head.bbox_head.num_classes': 3}
+
+
+@pytest.fixture(scope='session')
+def faster_rcnn_shapes_checkpoint(tmp_path_factory) -> str:
+    """The same with a 3-class RoI head (``FASTER_RCNN_SHAPES`` options), for evaluation on
+    the generated shapes set."""
+    tmp = tmp_path_factory.mktemp('frcnn3')
+    return _save(_random_detector('configs/parnet_faster-rcnn_coco.py', tmp, 256, whole=False,
+                                  options=FASTER_RCNN_SHAPES), tmp / 'frcnn3.pth')

@@ -3,7 +3,8 @@
 
     python tools/quantize.py CONFIG CHECKPOINT DEPLOY_CFG --work-dir DIR [--calib-num N]
                              [--calib-split {train,val,test}] [--method {minmax,entropy,percentile}]
-                             [--keep-fp32 K] [--shape H W] [--cfg-options KEY=VALUE ...]
+                             [--keep-fp32 K] [--shape H W] [--full-range]
+                             [--cfg-options KEY=VALUE ...]
 
 Writes ``DIR/end2end.onnx`` (fp32), ``DIR/end2end_int8.onnx``, with ``--keep-fp32 K``
 ``DIR/end2end_int8_keep{K}.onnx`` (the K most sensitive layers left in float) and
@@ -34,6 +35,9 @@ def parse_args(argv=None):
                         help='also write a model with the K most sensitive layers in float')
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
                         help="export input size (static deploy configs' input_shape)")
+    parser.add_argument('--full-range', action='store_true',
+                        help='8-bit weights instead of 7-bit (reduce_range; see '
+                        'mmshallow.deploy.quantize.quantize_onnx for why 7 is the default)')
     parser.add_argument('--runs', type=int, default=50, help='timed runs per model')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -51,7 +55,8 @@ def main(argv=None) -> int:
     report = quantize(args.config, args.checkpoint, args.deploy_cfg, args.work_dir,
                       calib_num=args.calib_num, calib_split=args.calib_split,
                       cfg_options=args.cfg_options, keep_fp32=args.keep_fp32,
-                      method=args.method, shape=args.shape, runs=args.runs, device=args.device)
+                      method=args.method, shape=args.shape, runs=args.runs, device=args.device,
+                      reduce_range=not args.full_range)
     print(markdown(report))
     print(f'quantize: wrote {osp.join(args.work_dir, "quantize.json")} and '
           + ', '.join(row['onnx'] for row in report['models'].values()))

@@ -95,6 +95,24 @@ def test_int8_model_is_quantized_and_close_to_fp32(tmp_path):
     assert not np.array_equal(ref, got)  # really quantized
 
 
+def _weight_values(path):
+    model = onnx.load(path)
+    return np.concatenate([onnx.numpy_helper.to_array(i).ravel() for i in model.graph.initializer
+                           if i.name.endswith('weight_quantized')])
+
+
+def test_weights_are_7_bit_by_default_and_8_bit_on_request(tmp_path):
+    """7-bit weights keep ONNX Runtime's saturating x86 U8S8 kernels exact (quantize_onnx)."""
+    fp32 = export_module(TwoConvs(), tmp_path / 'm.onnx')
+    info = quantize_onnx(fp32, str(tmp_path / 'r.onnx'), batches())
+    values = _weight_values(str(tmp_path / 'r.onnx'))
+    # ONNX Runtime's symmetric reduced range: [-64, 64]
+    assert info['reduce_range'] and max(values.max(), -values.min()) == 64
+    quantize_onnx(fp32, str(tmp_path / 'f.onnx'), batches(), reduce_range=False)
+    values = _weight_values(str(tmp_path / 'f.onnx'))
+    assert max(values.max(), -values.min()) == 127
+
+
 def test_sensitivity_ranks_the_outlier_layer_worst_and_keep_fp32_leaves_it_float(tmp_path):
     fp32 = export_module(TwoConvs(outlier=True), tmp_path / 'o.onnx')
     info = quantize_onnx(fp32, str(tmp_path / 'o_int8.onnx'), batches(), sensitivity=True)
@@ -123,8 +141,8 @@ def test_sensitivity_is_the_layer_alone_error(tmp_path):
                  and n.input[0] == 'input')
     scale, zero = float(inits[first.input[1]]), float(inits[first.input[2]])
     w = module.weight.detach()
-    w_scale = w.abs().amax((1, 2, 3), keepdim=True) / 127
-    w_hat = torch.round(w / w_scale).clamp(-127, 127) * w_scale
+    w_scale = w.abs().amax((1, 2, 3), keepdim=True) / 64  # 7-bit symmetric (reduce_range)
+    w_hat = torch.round(w / w_scale).clamp(-64, 64) * w_scale
     signal = noise = 0.0
     for x in batches():
         x = torch.from_numpy(x)
@@ -308,6 +326,8 @@ def _shapes_options(data, size):
         options[f'{split}_dataloader.dataset.data_root'] = f'{data}/'
         options[f'{split}_dataloader.dataset.ann_file'] = f'annotations/instances_{ann}.json'
         options[f'{split}_dataloader.dataset.data_prefix'] = dict(img=f'{ann}/')
+        options[f'{split}_dataloader.dataset.metainfo'] = dict(
+            classes=('circle', 'square', 'triangle'))
         options[f'{split}_dataloader.dataset.pipeline'] = pipelines[split]
         options[f'{split}_dataloader.batch_size'] = 1
     options['val_evaluator.ann_file'] = f'{data}/annotations/instances_val2017.json'
@@ -317,16 +337,18 @@ def _shapes_options(data, size):
 @pytest.mark.slow
 @pytest.mark.needs_mmcv_ops
 def test_faster_rcnn_int8_keeps_the_roi_head_in_float(repo_root, tmp_path,
-                                                      faster_rcnn_checkpoint):
+                                                      faster_rcnn_shapes_checkpoint):
     """The two-stage detector is exported, quantized up to proposal selection, run and
     reported; everything after the RPN's TopK / NMS / RoiAlign stays float."""
     from mmshallow.datasets import generate_shapes_coco
     data = tmp_path / 'shapes'
     generate_shapes_coco(str(data), num_train=4, num_val=2, image_size=320)
     report = quantize(str(repo_root / 'configs/parnet_faster-rcnn_coco.py'),
-                      faster_rcnn_checkpoint, str(repo_root / DEPLOY_DET.replace(
+                      faster_rcnn_shapes_checkpoint, str(repo_root / DEPLOY_DET.replace(
                           '-160x160', '')), str(tmp_path / 'out'), calib_num=4, runs=2,
-                      warmup=1, shape=(320, 320), cfg_options=_shapes_options(data, 320))
+                      warmup=1, shape=(320, 320),
+                      cfg_options={**_shapes_options(data, 320),
+                                   'model.roi_head.bbox_head.num_classes': 3})
     assert report['input_shape'] == [1, 3, 320, 320]
     assert set(report['models']) == {'fp32', 'int8'}
     for row in report['models'].values():

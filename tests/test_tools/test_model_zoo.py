@@ -40,11 +40,11 @@ def test_readme_model_zoo_is_generated_from_docs_json(model_zoo, repo_root):
     assert model_zoo.markdown(zoo) in (repo_root / 'README.md').read_text(), \
         ('README is stale: python tools/model_zoo.py --from-json docs/model_zoo.json '
          '--write README.md')
-    # every family and arch, and the five quickstart runs
+    # every family and arch, and the six quickstart runs (QARepVGG beside RepVGG)
     measured = {(r['family'], r['arch']) for r in zoo['rows']}
     assert measured == {(f, a) for f in model_zoo.FAMILIES for a in model_zoo.archs_of(f)}
     assert sorted(r['family'] for r in zoo['quickstart']) == \
-        ['MobileNeXt', 'ParNet', 'ParameterNet', 'RepVGG', 'VanillaNet']
+        ['MobileNeXt', 'ParNet', 'ParameterNet', 'QARepVGG', 'RepVGG', 'VanillaNet']
     assert all(r['top1'] >= 95 and abs(r['top1_fused'] - r['top1']) <= 0.3
                for r in zoo['quickstart'])
     assert (repo_root / 'docs' / 'model_zoo.png').exists()

@@ -20,7 +20,8 @@ def test_quickstart_reaches_map_05_and_the_fused_model_and_int8_match(load_tool,
     assert results['bbox_mAP_train_time'] >= 0.5
     assert abs(results['bbox_mAP_fused'] - results['bbox_mAP_train_time']) <= 0.005
     int8 = results['int8']
-    assert abs(int8['bbox_mAP_fp32_onnx'] - results['bbox_mAP_fused']) <= 0.01
+    # mmdeploy post-processes (NMS) in the graph, mmdet in Python: close, not equal
+    assert abs(int8["bbox_mAP_fp32_onnx"] - results["bbox_mAP_fused"]) <= 0.03
     assert int8['bbox_mAP_fp32_onnx'] - int8['bbox_mAP_int8'] <= 0.02  # issue #14's goal
     deploy = torch.load(results['deploy_checkpoint'])
     assert deploy['meta']['deploy'] is True
@@ -43,9 +44,13 @@ def test_one_epoch_detection_quickstart_with_int8(load_tool, tmp_path):
     pytest.importorskip('mmdeploy')
     pytest.importorskip('ml_dtypes')
     quickstart = load_tool('quickstart')
-    results = quickstart.run(str(tmp_path / 'work'), str(tmp_path / 'shapes'),
-                             cfg_options={'train_cfg.max_epochs': 1}, int8=True)
-    assert abs(results['bbox_mAP_fused'] - results['bbox_mAP_train_time']) <= 0.005
+    trained = quickstart.run(str(tmp_path / 'work'), str(tmp_path / 'shapes'),
+                             cfg_options={'train_cfg.max_epochs': 1})
+    assert abs(trained['bbox_mAP_fused'] - trained['bbox_mAP_train_time']) <= 0.005
+    # --int8-only: the INT8 step on that run's checkpoint
+    results = quickstart.main(['detection', '--int8-only', '--work-dir', str(tmp_path / 'work'),
+                               '--data-root', str(tmp_path / 'shapes')])
+    assert results['checkpoint'] == trained['checkpoint']
     int8 = results['int8']
     assert set(int8) >= {'bbox_mAP_fp32_onnx', 'bbox_mAP_int8', 'latency_ms_fp32',
                          'latency_ms_int8', 'speedup', 'report'}
@@ -54,6 +59,13 @@ def test_one_epoch_detection_quickstart_with_int8(load_tool, tmp_path):
     summary = quickstart.portable(results)
     assert not {'checkpoint', 'logs', 'deploy_checkpoint', 'test_logs'} & set(summary)
     assert 'report' not in summary['int8'] and summary['int8']['speedup'] == int8['speedup']
+
+
+def test_int8_only_needs_an_earlier_run(load_tool, tmp_path):
+    quickstart = load_tool('quickstart')
+    with pytest.raises(FileNotFoundError, match='quickstart_results.json does not exist: '
+                       '--int8-only quantizes an earlier run'):
+        quickstart.main(['classification', '--int8-only', '--work-dir', str(tmp_path)])
 
 
 def _run(config, top1, **int8):
