@@ -23,7 +23,8 @@ the checkpoint, the deploy checkpoint and a JSON summary are.
 exported to ONNX (fp32) and quantized to INT8 (calibrated on 128 train images), both evaluated
 in ONNX Runtime on the val set and timed; their metrics join the summary (``int8``).
 ``--int8-only`` skips training: it quantizes the checkpoint that an earlier run left in the
-work dir (its ``quickstart_results.json``) and updates that summary. ``int8-tables`` renders the INT8 tables of docs/int8.md from docs/quickstart_digits.json and
+work dir (its ``quickstart_results.json``) and updates that summary. ``int8-tables`` renders
+the INT8 tables of docs/int8.md from docs/quickstart_digits.json and
 docs/quickstart_detection.json (``--summary`` of the ``--int8`` runs).
 """
 import argparse
@@ -134,8 +135,8 @@ def _int8(task: str, config: str, checkpoint: str, data_root: str, work_dir: str
     fp32, int8 = report['models']['fp32'], report['models']['int8']
     summary = {f'{name}_fp32_onnx': fp32['metric'], f'{name}_int8': int8['metric'],
                'latency_ms_fp32': round(fp32['latency_ms'], 3),
-               'latency_ms_int8': round(int8['latency_ms'], 3), 'speedup': round(int8['speedup'], 2),
-               'report': osp.join(work_dir, 'quantize.json')}
+               'latency_ms_int8': round(int8['latency_ms'], 3),
+               'speedup': round(int8['speedup'], 2), 'report': osp.join(work_dir, 'quantize.json')}
     if 'output_sqnr_db' in int8:
         summary['output_sqnr_db'] = round(int8['output_sqnr_db'], 2)
     print(f'\nquickstart: INT8 (ONNX Runtime) {name} {summary[f"{name}_int8"]:.3f} vs '

@@ -263,7 +263,8 @@ def quantize_onnx(fp32_path: str, int8_path: str, calibration: Sequence[np.ndarr
             ortq.quantize_static(
                 prep, out, Reader(), quant_format=ortq.QuantFormat.QDQ, per_channel=True,
                 activation_type=ortq.QuantType.QUInt8, weight_type=ortq.QuantType.QInt8,
-                reduce_range=reduce_range, nodes_to_quantize=[n for n in plan['quantize'] if n not in set(keep_fp32)],
+                reduce_range=reduce_range,
+                nodes_to_quantize=[n for n in plan['quantize'] if n not in set(keep_fp32)],
                 calibrate_method=getattr(ortq.CalibrationMethod, {
                     'minmax': 'MinMax', 'entropy': 'Entropy',
                     'percentile': 'Percentile'}[method]))
