@@ -198,7 +198,7 @@ def conv3x3_gflops(runs: int, warmup: int, batch: int = 8) -> float:
     return best
 
 
-def onnxruntime_runners(model: nn.Module, x: torch.Tensor, batch: int, int8: bool = True
+def onnxruntime_runners(model: nn.Module, x: torch.Tensor, batch: int
                         ) -> Tuple[Dict[str, Callable], str]:
     """({'onnxruntime': run, 'onnxruntime_int8': run}, '') or ({}, why not) for inputs of
     ``batch`` samples. The INT8 model is :func:`mmshallow.deploy.quantize.quantize_onnx`'s
@@ -219,17 +219,16 @@ def onnxruntime_runners(model: nn.Module, x: torch.Tensor, batch: int, int8: boo
         onnx_export(model, (x[:1], ), path, input_names=['input'],
                     dynamic_axes=None if dynamic else {'input': {0: 'batch'}}, opset_version=16)
         paths = dict(onnxruntime=path)
-        if int8:
-            try:
-                from mmshallow.deploy.quantize import quantize_onnx
-            except ImportError:  # mmdeploy or ml_dtypes missing: fp32 only
-                quantize_onnx = None
-            if quantize_onnx is not None:
-                paths['onnxruntime_int8'] = osp.join(tmp, 'model_int8.onnx')
-                generator = torch.Generator().manual_seed(0)
-                calibration = [torch.randn(x[:1].shape, generator=generator).numpy()
-                               for _ in range(16)]
-                quantize_onnx(path, paths['onnxruntime_int8'], calibration)
+        try:
+            from mmshallow.deploy.quantize import quantize_onnx
+        except ImportError:  # mmdeploy or ml_dtypes missing: fp32 only
+            quantize_onnx = None
+        if quantize_onnx is not None:
+            paths['onnxruntime_int8'] = osp.join(tmp, 'model_int8.onnx')
+            generator = torch.Generator().manual_seed(0)
+            calibration = [torch.randn(x[:1].shape, generator=generator).numpy()
+                           for _ in range(16)]
+            quantize_onnx(path, paths['onnxruntime_int8'], calibration)
         for key, p in paths.items():
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = torch.get_num_threads()
