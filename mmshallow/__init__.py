@@ -16,9 +16,10 @@ allow_mmengine_checkpoints()
 
 from . import engine, models  # noqa: E402,F401  (registers every module)
 from .inference import optimize_for_inference  # noqa: E402
-from .models import reparameterize  # noqa: E402
-from .models.layers import set_act_lambda  # noqa: E402
-from .registry import HOOKS, MODELS  # noqa: E402
+from .models.layers import (NotFusableYetError, fold_batchnorms, reparameterize,  # noqa: E402
+                            set_act_lambda, unwrap_model)
+from .registry import HOOKS, MODEL_WRAPPERS, MODELS, OPTIM_WRAPPERS  # noqa: E402
 
-__all__ = ['__version__', 'reparameterize', 'optimize_for_inference', 'set_act_lambda', 'MODELS',
-           'HOOKS']
+__all__ = ['__version__', 'reparameterize', 'fold_batchnorms', 'optimize_for_inference',
+           'set_act_lambda', 'unwrap_model', 'NotFusableYetError', 'MODELS', 'HOOKS',
+           'MODEL_WRAPPERS', 'OPTIM_WRAPPERS']

@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from .models import reparameterize
 from .models.layers.fold_bn import fold_batchnorms
-from .testing import relative_error
+from .utils.numerics import relative_error
 
 BACKENDS = ('eager', 'torchscript', 'inductor')
 

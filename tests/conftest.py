@@ -67,7 +67,7 @@ def make_tiny_imagenet():
 def tiny_coco(tmp_path, monkeypatch):
     """4 train / 2 val generated images of 3 classes in ``data/coco/`` (mmdet's COCO configs'
     data_root) under ``tmp_path``, which becomes the cwd; returns the class names."""
-    from mmshallow.datasets import SHAPES_CLASSES, generate_shapes_coco
+    from mmshallow.data_generators import SHAPES_CLASSES, generate_shapes_coco
     generate_shapes_coco(tmp_path / 'data' / 'coco', num_train=4, num_val=2, image_size=96)
     monkeypatch.chdir(tmp_path)
     return SHAPES_CLASSES
@@ -142,7 +142,7 @@ def digits_root(tmp_path_factory) -> Path:
     """scikit-learn's digits exported once per session (tools/make_digits.py's default layout);
     skips without scikit-learn (the quickstart extra)."""
     pytest.importorskip('sklearn')
-    from mmshallow.datasets import export_digits
+    from mmshallow.data_generators import export_digits
     root = tmp_path_factory.mktemp('digits')
     export_digits(str(root))
     return root
@@ -157,7 +157,7 @@ def _random_detector(config: str, out: Path, calib_size: int, whole: bool, optio
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
 
-    from mmshallow.datasets import generate_shapes_coco
+    from mmshallow.data_generators import generate_shapes_coco
     from mmshallow.testing import calibrate_bn
     cfg = Config.fromfile(str(REPO / config))
     cfg.merge_from_dict(options or {})

@@ -102,9 +102,24 @@ def pickled_callable_checkpoint(tmp_path):
 
 def fuse_vanillanet_mid_deep_training(tmp_path):
     from mmshallow import reparameterize, set_act_lambda
-    model = build(type='VanillaNet', arch='5')
+    model = build(type='VanillaNet', arch='5').eval()
     set_act_lambda(model, 0.5)
     reparameterize(model)
+
+
+def fuse_in_train_mode(tmp_path):
+    """A warning, raised here so that the case can name it."""
+    import warnings
+
+    from mmshallow import reparameterize
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', UserWarning)
+        reparameterize(build(type='RepVGG', arch='A0').train())
+
+
+def reparameterize_none(tmp_path):
+    from mmshallow import reparameterize
+    reparameterize(None)
 
 
 def export(config, deploy_config, tmp_path, shape=None, lam=None):
@@ -134,8 +149,8 @@ def export_unfused(tmp_path):
 def missing_coco_annotations(tmp_path):
     if not mmcv_has_ops():
         pytest.skip(MMCV_OPS_MISSING)
-    from mmengine.registry import init_default_scope
     from mmdet.registry import DATASETS
+    from mmengine.registry import init_default_scope
     init_default_scope('mmdet')
     DATASETS.build(dict(type='CocoDataset', data_root=str(tmp_path / 'no_such_dir'),
                         ann_file='annotations/instances_train2017.json',
@@ -201,20 +216,20 @@ def parnet_forward(size):
     return call
 
 
-def vanillanet_neck_channels(tmp_path):
-    neck = build(type='VanillaNetClsNeck', in_channels=512, num_classes=10)
-    neck((torch.rand(1, 256, 7, 7), ))
+def vanillanet_classifier_channels(tmp_path):
+    classifier = build(type='VanillaNetClassifier', in_channels=512, num_classes=10)
+    classifier((torch.rand(1, 256, 7, 7), ))
 
 
 def fuse(norm):
     def call(tmp_path):
-        from mmshallow.models.layers import fuse_conv_bn
+        from mmshallow.models.layers.fusion import fuse_conv_bn
         fuse_conv_bn(torch.rand(4, 4, 3, 3), None, norm)
     return call
 
 
 def dataset_image_size(tmp_path):
-    from mmshallow.datasets import generate_shapes_coco
+    from mmshallow.data_generators import generate_shapes_coco
     generate_shapes_coco(str(tmp_path / 'shapes'), image_size=16)
 
 
@@ -275,6 +290,12 @@ CASES = [
     Case('arch-dict-keys', 'RepVGG arch dict without width_factor',
          lambda t: build(type='RepVGG', arch=dict(num_blocks=[1, 1, 1, 1])), 'TypeError',
          'or a dict with num_blocks and width_factor'),
+    Case('arch-dict-unknown-key', "RepVGG arch dict with mmpretrain's group_layer_map",
+         lambda t: build(type='RepVGG', arch=dict(num_blocks=[1, 1, 1, 1],
+                                                  width_factor=[1, 1, 1, 1],
+                                                  group_layer_map={2: 2})), 'TypeError',
+         'RepVGG arch dict has unknown key(s) group_layer_map: allowed num_blocks, '
+         'width_factor, group_layers, se_ratio'),
     Case('parnet-arch-dict', 'ParNet arch dict with 3 channels',
          lambda t: build(type='ParNet', arch=dict(channels=(64, 128, 256))), 'ValueError',
          'ParNet arch needs 4 channels and 3 stream depths'),
@@ -315,9 +336,9 @@ CASES = [
     Case('parnet-stride', 'a ParNet block with stride 3',
          layer('ParNetDownsampleBlock', in_channels=4, out_channels=4, stride=3),
          'ValueError', 'ParNet blocks take stride 1 or 2, got 3'),
-    Case('neck-channels', 'a 256-channel map into VanillaNetClsNeck(in_channels=512)',
-         vanillanet_neck_channels, 'ValueError',
-         'VanillaNetClsNeck was built for in_channels=512'),
+    Case('neck-channels', 'a 256-channel map into VanillaNetClassifier(in_channels=512)',
+         vanillanet_classifier_channels, 'ValueError',
+         'VanillaNetClassifier was built for in_channels=512'),
     Case('shapes-size', 'generate_shapes_coco(image_size=16)', dataset_image_size,
          'ValueError', 'image_size must be >= 32, got 16'),
     # --- fusion ---
@@ -329,6 +350,12 @@ CASES = [
     Case('fuse-mid-deep-training', 'reparameterize(VanillaNet) at lambda = 0.5',
          fuse_vanillanet_mid_deep_training, 'NotFusableYetError',
          'its deep-training λ (act_lambda) is 0.5, not 1'),
+    Case('fuse-train-mode', 'reparameterize(model) on a model in train() mode',
+         fuse_in_train_mode, 'UserWarning',
+         'the fused model equals the unfused one only in eval mode: call model.eval() first'),
+    Case('reparameterize-none', 'reparameterize(None)', reparameterize_none, 'TypeError',
+         'reparameterize(model) takes an nn.Module (a backbone, neck, whole or wrapped model), '
+         'got NoneType'),
     # --- checkpoints ---
     Case('train-ckpt-deploy-model', 'a train-time checkpoint into a deploy=True model',
          load_into_deploy_model, 'RuntimeError',
@@ -406,12 +433,16 @@ def test_bad_input_gets_a_clear_error(case, tmp_path):
     assert case.says in str(info.value), str(info.value)
 
 
-def test_cases_are_many_and_distinct():
-    assert len(CASES) >= 30
-    assert len({c.id for c in CASES}) == len({c.bad_input for c in CASES}) == len(CASES)
+def test_case_ids_and_bad_inputs_are_unique():
+    """A repeated id makes pytest rename the tests, a repeated bad input puts two rows for
+    one mistake into README's table."""
+    ids = [c.id for c in CASES]
+    bad_inputs = [c.bad_input for c in CASES]
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert sorted({b for b in bad_inputs if bad_inputs.count(b) > 1}) == []
 
 
 def test_readme_troubleshooting_table_is_generated_from_the_cases():
     table = tool('troubleshooting').markdown_table(CASES)
-    assert table in (REPO / 'README.md').read_text(), \
-        'README is stale: run python tools/troubleshooting.py --write README.md'
+    assert table in (REPO / 'docs' / 'troubleshooting.md').read_text(), \
+        'docs/troubleshooting.md is stale: run python tools/troubleshooting.py --write'

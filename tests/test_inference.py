@@ -6,7 +6,7 @@ from mmshallow import MODELS, optimize_for_inference
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 SMALL_REPVGG = dict(type='mmshallow.RepVGG', arch=dict(num_blocks=[1, 2, 2, 1],
-                                             width_factor=[0.5, 0.5, 0.5, 0.5]))
+                                                       width_factor=[0.5, 0.5, 0.5, 0.5]))
 
 
 def reference(cfg, x):

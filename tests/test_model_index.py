@@ -87,7 +87,7 @@ def test_digits_quickstart_results_are_the_measured_ones():
         results = ENTRIES[name].get('Results')
         assert results, f'{name}: add the measured (fused) top-1 of {path.name} as its Results'
         assert results[0]['Metrics']['Top 1 Accuracy'] == pytest.approx(run['top1_fused'],
-                                                                         abs=0.005)
+                                                                        abs=0.005)
 
 
 def _registry(scope):
@@ -109,6 +109,7 @@ def _build_on_meta(config):
 
 def _fuse_on_meta(model):
     import mmshallow
+
     # fusing checks VanillaNet's deep-training λ, a value a meta tensor does not have
     for module in model.modules():
         if 'act_lambda' in module._buffers:
@@ -185,7 +186,7 @@ def test_mim_search_lists_every_model_from_a_package_built_from_the_sdist(tmp_pa
     assert install.returncode == 0, install.stderr
     mim_dir = site / 'mmshallow' / '.mim'
     assert [m['Config'] for m in ENTRIES.values() if not (mim_dir / m['Config']).is_file()] == []
-    assert (mim_dir / 'tools' / 'train.py').is_file()
+    assert (mim_dir / 'tools' / 'train.py').is_file() and (mim_dir / 'tools' / 'test.py').is_file()
 
     # mim finds the package through pkg_resources: the folder comes first on PYTHONPATH
     _run_mim(['--json', str(tmp_path / 'zoo.json')], cwd=tmp_path,

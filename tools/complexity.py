@@ -1,60 +1,54 @@
-"""Parameters (train-time and deploy) and FLOPs of mmshallow's backbones as ImageNet classifiers
-(backbone + global average pool + 1000-class FC), measured with mmengine's complexity analysis.
+"""Parameters (train-time and deploy), FLOPs and depth of a family's archs as ImageNet
+classifiers with the family's official classifier (1000 classes), as every mmshallow table
+defines them (:mod:`mmshallow.analysis.complexity`).
 
-    python tools/complexity.py {repvgg,parnet} [--archs A0 B1] [--shape 224 224] [--json OUT]
+    python tools/complexity.py {repvgg,qarepvgg,parnet,vanillanet,parameternet,mobilenext}
+        [--archs A0 B1] [--shape 224 224] [--json OUT]
 
 FLOPs are mmengine's count for the deploy model: one multiply-accumulate counts as one FLOP,
-the convention of the papers' "FLOPs" / "MACs" columns.
+the convention of the papers' "FLOPs" / "MACs" columns. The paper's columns come from the
+catalogue (:mod:`mmshallow.models.catalogue`).
 """
 import argparse
 import json
-import logging
 
-from mmengine.analysis import get_model_complexity_info
-from mmengine.logging import MMLogger
+import torch
 
-import mmshallow  # noqa: F401
-from mmshallow.registry import MODELS
-from mmshallow.testing import ImageNetClassifier, count_params
-
-# family -> registered backbone type; archs come from the class's arch_settings.
-FAMILIES = dict(repvgg='RepVGG', parnet='ParNet')
+from mmshallow.analysis.complexity import complexity
+from mmshallow.models.catalogue import FAMILIES
 
 
-def measure(family: str, arch: str, shape=(224, 224), num_classes: int = 1000) -> dict:
-    # The class itself, not MODELS.build: a build resolves names in the current default scope,
-    # where a host codebase's module of the same name (mmpretrain's RepVGG) would win.
-    backbone = MODELS.get(FAMILIES[family])
-    train = ImageNetClassifier(backbone(arch=arch), num_classes)
-    deploy = ImageNetClassifier(backbone(arch=arch, deploy=True), num_classes).eval()
-    info = get_model_complexity_info(deploy, input_shape=(3, *shape), show_table=False,
-                                     show_arch=False)
-    return dict(family=family, arch=arch, input=list(shape), train_params=count_params(train),
-                deploy_params=count_params(deploy), deploy_flops=int(info['flops']))
+def _fmt(value, scale, digits=2):
+    return '–' if value is None else f'{value / scale:.{digits}f}'
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('family', choices=sorted(FAMILIES))
+    parser.add_argument('family', choices=list(FAMILIES))
     parser.add_argument('--archs', nargs='+', help='default: every arch of the family')
-    parser.add_argument('--shape', type=int, nargs=2, default=[224, 224], metavar=('H', 'W'))
+    parser.add_argument('--shape', type=int, nargs=2, default=None, metavar=('H', 'W'),
+                        help="default: each arch's native size")
     parser.add_argument('--json', help='also write the rows to this JSON file')
     args = parser.parse_args(argv)
-    MMLogger.get_current_instance().setLevel(logging.ERROR)  # per-op "unsupported" notes
-    archs = args.archs or list(MODELS.get(FAMILIES[args.family]).arch_settings)
-    valid = MODELS.get(FAMILIES[args.family]).arch_settings
+    family = FAMILIES[args.family]
+    archs = args.archs or family.archs
     for arch in archs:
-        if arch not in valid:
-            parser.error(f'arch {arch!r} not in {FAMILIES[args.family]} archs: '
-                         f'{", ".join(valid)}')
+        if arch not in family.archs:
+            parser.error(f'arch {arch!r} not in {family.title} archs: {", ".join(family.archs)}')
     rows = []
-    print('| arch | params train (M) | params deploy (M) | FLOPs deploy (G) |')
-    print('|---|---|---|---|')
+    print('| arch | params train (M) | params deploy (M) | paper params (M) | FLOPs deploy (G) '
+          '| paper FLOPs (G) | depth |')
+    print('|---|---|---|---|---|---|---|')
     for arch in archs:
-        row = measure(args.family, arch, tuple(args.shape))
+        torch.manual_seed(0)
+        shape = tuple(args.shape) if args.shape else (family.input_size(arch), ) * 2
+        row = dict(family=family.key, arch=arch, input=list(shape),
+                   **complexity(family.build_classifier(arch).eval(), shape))
         rows.append(row)
+        paper = family.paper[arch]
         print(f"| {arch} | {row['train_params'] / 1e6:.2f} | {row['deploy_params'] / 1e6:.2f} "
-              f"| {row['deploy_flops'] / 1e9:.2f} |", flush=True)
+              f"| {_fmt(paper.params_m, 1)} | {row['flops'] / 1e9:.2f} | "
+              f"{_fmt(paper.flops_g, 1, 3)} | {row['depth']} |", flush=True)
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(rows, f, indent=2)

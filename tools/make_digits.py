@@ -8,7 +8,7 @@ scans upsampled to 32x32, a fixed seeded per-class 80/20 split. Needs scikit-lea
 """
 import argparse
 
-from mmshallow.datasets import export_digits
+from mmshallow.data_generators import export_digits
 
 
 def main(argv=None):

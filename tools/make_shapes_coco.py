@@ -8,7 +8,7 @@ Then point mmdet's COCO configs at it with ``data_root=OUT_DIR`` and
 """
 import argparse
 
-from mmshallow.datasets import generate_shapes_coco
+from mmshallow.data_generators import generate_shapes_coco
 
 
 def main(argv=None):

@@ -15,11 +15,12 @@ import sys
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import MODELS, init_default_scope
-from mmengine.runner import load_checkpoint, save_checkpoint, weights_to_cpu
+from mmengine.runner import load_checkpoint
 
 import mmshallow
-from mmshallow.testing import flatten_tensors, relative_error
 from mmshallow.utils import refuse_unsafe_checkpoint
+from mmshallow.utils.checkpoint import save_weights_checkpoint
+from mmshallow.utils.numerics import flatten_tensors, relative_error
 
 
 def parse_args(argv=None):
@@ -78,9 +79,7 @@ def reparameterize_checkpoint(config, checkpoint, out, shape=(224, 224), toleran
         raise RuntimeError(f'fused model differs from the train-time model: relative error '
                            f'{error:.3e} > tolerance {tolerance:.1e}; nothing written')
 
-    meta = dict(ckpt.get('meta', {}))
-    meta.update(deploy=True, mmshallow_version=mmshallow.__version__)
-    save_checkpoint(dict(meta=meta, state_dict=weights_to_cpu(fused.state_dict())), out)
+    save_weights_checkpoint(fused, out, ckpt.get('meta', {}), deploy=True)
     print(f'deploy checkpoint written to {out}')
     return error
 

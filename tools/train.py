@@ -10,52 +10,32 @@ on the CPU with gloo (mmshallow.engine.setup_cpu_distributed); with GPUs nothing
 ``--resume`` without a path resumes from the work dir's last checkpoint.
 """
 import argparse
-import os
-import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmshallow  # noqa: F401  (registers modules, safe checkpoint loading)
-from mmshallow.engine import setup_cpu_distributed
+from mmshallow.engine.cli import (add_runner_arguments, build_runner, load_runner_config,
+                                  parse_runner_args)
 from mmshallow.utils import refuse_unsafe_checkpoint
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model with an mmshallow config')
     parser.add_argument('config', help='config file')
-    parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CHECKPOINT, or from the work dir\'s last checkpoint')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (bf16 on the CPU)')
     parser.add_argument('--amp-dtype', choices=['float16', 'bfloat16'], default='float16',
                         help='autocast dtype on GPUs (the CPU always uses bfloat16)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_runner_args(add_runner_arguments(parser), argv)
 
 
 def build_config(args) -> Config:
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_runner_config(args)
     if args.amp:
         if torch.cuda.is_available():  # mmengine's: fp16 with dynamic loss scaling, or bf16
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -75,8 +55,7 @@ def build_config(args) -> Config:
 def main(argv=None) -> Runner:
     args = parse_args(argv)
     cfg = build_config(args)
-    setup_cpu_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     # --resume / load_from: a checkpoint with arbitrary pickled objects is refused, clearly
     source = cfg.get('load_from') or f'the last checkpoint in {cfg.work_dir}'
     with refuse_unsafe_checkpoint(source):

@@ -1,8 +1,10 @@
-"""README's troubleshooting table, generated from the bad-input suite (tests/test_bad_inputs.py:
-each case is a wrong input, the exception it raises and a piece of its message).
+"""The troubleshooting table of docs/troubleshooting.md, generated from the bad-input suite
+(tests/test_bad_inputs.py: each case is a wrong input, the exception it raises and a piece of
+its message).
 
-    python tools/troubleshooting.py            # print the table
-    python tools/troubleshooting.py --write README.md   # replace the table between the markers
+    python tools/troubleshooting.py                  # print the table
+    python tools/troubleshooting.py --write          # replace it in docs/troubleshooting.md
+    python tools/troubleshooting.py --write PAGE.md  # ... or in another page with the markers
 """
 import argparse
 import importlib.util
@@ -12,6 +14,7 @@ from pathlib import Path
 from mmshallow.utils.generated import replace_between
 
 REPO = Path(__file__).resolve().parents[1]
+PAGE = REPO / 'docs' / 'troubleshooting.md'
 START, END = '<!-- troubleshooting:start -->', '<!-- troubleshooting:end -->'
 
 
@@ -34,7 +37,9 @@ def markdown_table(cases) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--write', metavar='README', help='update this file in place')
+    parser.add_argument('--write', metavar='PAGE', nargs='?', const=str(PAGE),
+                        help='replace the table between the troubleshooting markers of this '
+                        'Markdown file (default: docs/troubleshooting.md)')
     args = parser.parse_args(argv)
     table = markdown_table(load_cases())
     if not args.write:

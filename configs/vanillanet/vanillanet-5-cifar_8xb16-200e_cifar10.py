@@ -5,7 +5,7 @@
 # a quarter of VanillaNet-5's 17.2M), with a 4x4 stride-2 stem padded by 1 instead of the 4x4
 # stride-4 one: 32 -> 16 -> 8 -> 4 -> 2 pixels (stride 4 would leave 1x1 after two stages;
 # unpadded stride 2 gives odd maps, 15 -> 7 -> 3 -> 1). The official classifier head
-# (VanillaNetClsNeck: GAP, dropout, 1x1 conv + BN, leaky-ReLU(λ), 1x1 conv) gives the logits;
+# (VanillaNetClassifier: GAP, dropout, 1x1 conv + BN, leaky-ReLU(λ), 1x1 conv) gives the logits;
 # dropout 0.05, VanillaNet-5's.
 # Deep training: the activation between each pair of 1x1 convs goes from ReLU to identity over
 # the first third of training (the official 100 of 300 epochs: 67 of 200), so the model fuses
@@ -28,7 +28,7 @@ model = dict(
                   arch=dict(dims=[256, 512, 1024, 2048], strides=[2, 2, 2], stem_stride=2,
                             stem_padding=1),
                   act_num=3),
-    neck=dict(type='mmshallow.VanillaNetClsNeck', in_channels=2048, num_classes=10,
+    neck=dict(type='mmshallow.VanillaNetClassifier', in_channels=2048, num_classes=10,
               dropout=0.05),
     head=dict(type='ClsHead', loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
               topk=(1, )))

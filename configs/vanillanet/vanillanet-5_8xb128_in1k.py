@@ -18,7 +18,7 @@ model = dict(
     type='ImageClassifier',
     backbone=dict(type='mmshallow.VanillaNet', arch='5', act_num=3),
     # the official head (GAP, dropout, 1x1 conv + BN, leaky-ReLU(lambda), 1x1 conv) gives logits
-    neck=dict(type='mmshallow.VanillaNetClsNeck', in_channels=4096, num_classes=1000,
+    neck=dict(type='mmshallow.VanillaNetClassifier', in_channels=4096, num_classes=1000,
               dropout=0.05),
     head=dict(
         type='ClsHead',

@@ -5,7 +5,8 @@ mmdeploy, fused, and check the ONNX model in ONNX Runtime against the fused PyTo
 Checks (:func:`export` raises :class:`ExportError` on a bad request and reports the parity):
 
 * the graph holds no BatchNormalization and one Conv per conv call of the fused model;
-* classification: relative error of the logits <= ``LOGITS_RTOL``;
+* classification: relative error of the logits (L2 norm,
+  :func:`mmshallow.utils.numerics.relative_error` with ``norm='l2'``) <= ``LOGITS_RTOL``;
 * detection: every PyTorch detection scoring >= ``match_score`` has an ONNX Runtime detection
   of the same class with IoU >= ``BOX_IOU`` and a score within ``SCORE_ATOL`` (and the other way
   round). Two-stage detectors: reported only, since mmdeploy's RPN runs one NMS over all pyramid
@@ -18,9 +19,11 @@ from copy import deepcopy
 import numpy as np
 import torch
 
+from ..analysis.ort import run_logits
 from ..models.layers.fold_bn import fold_batchnorms
 from ..models.layers.reparam import NotFusableYetError
 from ..utils import refuse_unsafe_checkpoint
+from ..utils.numerics import relative_error
 from .checks import (ConvCallCounter, ExportError, assert_fused_graph, check_export_input_shape,
                      check_exportable)
 
@@ -72,7 +75,7 @@ def check_shape(model_cfg, deploy_cfg, shape) -> None:
 def example_image(work_dir: str, size: int = 320) -> str:
     """An example input when none is given: one image of the generated shapes set (nothing
     to download; mmdet's and mmpretrain's wheels ship no demo image)."""
-    from mmshallow.datasets import generate_shapes_coco
+    from mmshallow.data_generators import generate_shapes_coco
     info = generate_shapes_coco(osp.join(work_dir, 'example'), num_train=0, num_val=1,
                                 image_size=size)
     return osp.join(info['val_img_dir'], '000001.jpg')
@@ -128,22 +131,6 @@ def compare_detections(torch_pred, ort_pred, min_score: float, keep_top_k: int) 
                 ok=torch_unmatched == 0 and ort_unmatched == 0)
 
 
-def run_logits(onnx_path: str, inputs: np.ndarray) -> np.ndarray:
-    """Run a classifier's ONNX model in ONNX Runtime and return its logits: the input of the
-    final Softmax that mmdeploy appends, else the output itself."""
-    import onnx
-    import onnxruntime as ort
-    model = onnx.load(onnx_path)
-    last = model.graph.node[-1]
-    if last.op_type == 'Softmax':
-        del model.graph.output[:]
-        model.graph.output.append(onnx.helper.make_tensor_value_info(
-            last.input[0], onnx.TensorProto.FLOAT, None))
-    session = ort.InferenceSession(model.SerializeToString(),
-                                   providers=['CPUExecutionProvider'])
-    return session.run(None, {session.get_inputs()[0].name: inputs})[0]
-
-
 def _instances(sample) -> dict:
     pred = sample.pred_instances
     return {k: getattr(pred, k).detach().cpu().numpy() for k in ('bboxes', 'scores', 'labels')}
@@ -192,7 +179,7 @@ def export(config, checkpoint, deploy_config, work_dir, img=None, shape=None, de
         with torch.no_grad():
             ref = model(inputs, mode='tensor')
         got = torch.from_numpy(run_logits(onnx_path, inputs.numpy()))
-        err = float((got - ref).norm() / ref.norm().clamp_min(1e-12))
+        err = relative_error(got, ref, norm='l2')
         report.update(logits_relative_error=err, ok=err <= LOGITS_RTOL)
     else:
         keep_top_k = deploy_cfg.codebase_config.post_processing.keep_top_k

@@ -22,15 +22,15 @@ import json
 import os
 import os.path as osp
 import shutil
-import statistics
 import tempfile
-import time
 from copy import deepcopy
 from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ..analysis.ort import logits_model, ort_latency_ms, ort_session
 
 CALIBRATION_METHODS = ('minmax', 'entropy', 'percentile')
 CALIBRATION_SPLITS = ('train', 'val', 'test')
@@ -108,6 +108,7 @@ def plan_quantization(onnx_model) -> dict:
     for i in dynamic:
         node = nodes[i]
         kernel_path |= ancestors(node.input[1:]) - ancestors(node.input[:1])
+
     def constant_weight(node):
         return any(t in consts for t in node.input[:2]) if node.op_type == 'MatMul' \
             else node.input[1] in consts
@@ -128,43 +129,6 @@ def plan_quantization(onnx_model) -> dict:
                 layers=[name(i) for i in sorted(set(layers) - after_proposals)],
                 float={r: [name(i) for i in sorted(s - const_nodes)]
                        for r, s in reasons.items() if s - const_nodes})
-
-
-# ---- ONNX Runtime helpers -----------------------------------------------------------------
-
-def ort_session(model, threads: Optional[int] = None):
-    """A CPU ONNX Runtime session (``model``: a path or serialized bytes) with ``threads``
-    intra-op threads (default: torch's)."""
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or torch.get_num_threads()
-    source = model if isinstance(model, bytes) else str(model)
-    return ort.InferenceSession(source, options, providers=['CPUExecutionProvider'])
-
-
-def ort_latency_ms(session, inputs: np.ndarray, runs: int = 50, warmup: int = 10) -> float:
-    """Median wall time (ms) of ``runs`` runs of ``session`` on ``inputs`` after ``warmup``."""
-    feed = {session.get_inputs()[0].name: inputs}
-    for _ in range(warmup):
-        session.run(None, feed)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
-
-
-def logits_model(onnx_model):
-    """The classifier's graph with the input of mmdeploy's final Softmax as its output."""
-    import onnx
-    model = deepcopy(onnx_model)
-    last = model.graph.node[-1]
-    if last.op_type == 'Softmax':
-        del model.graph.output[:]
-        model.graph.output.append(onnx.helper.make_tensor_value_info(
-            last.input[0], onnx.TensorProto.FLOAT, None))
-    return model
 
 
 def sqnr_db(reference: np.ndarray, approx: np.ndarray) -> float:

@@ -14,8 +14,7 @@ from mmengine.runner import Runner
 pytest.importorskip('mmpretrain')
 import mmpretrain.datasets.cifar as mmpretrain_cifar  # noqa: E402
 from mmpretrain.datasets import CIFAR10, CIFAR100  # noqa: E402
-from mmpretrain.datasets.categories import (CIFAR10_CATEGORIES,  # noqa: E402
-                                            CIFAR100_CATEGORIES)
+from mmpretrain.datasets.categories import CIFAR10_CATEGORIES, CIFAR100_CATEGORIES  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 
 # config (under configs/) -> number of classes of its dataset
@@ -119,7 +118,7 @@ def make_tiny_cifar(monkeypatch):
 
 @pytest.mark.parametrize('num_classes', [10, 100])
 def test_tiny_cifar_is_read_back_by_mmpretrains_dataset_class(tmp_path, make_tiny_cifar,
-                                                             monkeypatch, num_classes):
+                                                              monkeypatch, num_classes):
     root, images = make_tiny_cifar(tmp_path, num_classes)
     cls = DATASET[num_classes]
     for split, (array, labels) in images.items():

@@ -4,9 +4,6 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-import mmshallow
-from mmshallow.testing import relative_error
-
 CLASSIFIER = 'parameternet-600m_8xb128_in1k'
 DETECTORS = ['yolox_parameternet-600m_8xb8-300e_coco',
              'faster-rcnn_parameternet-600m_fpn_1x_coco']
@@ -18,21 +15,14 @@ def load(repo_root, name):
     return cfg
 
 
-def test_classification_config_builds_and_runs_a_forward(repo_root):
+def test_classification_config_is_the_released_600m_and_its_schedule(repo_root):
+    """(Build, forward and fused weights: tests/test_configs/test_catalogue_configs.py.)"""
     pytest.importorskip('mmpretrain')
     from mmpretrain.registry import MODELS
     cfg = load(repo_root, CLASSIFIER)
     assert cfg.train_cfg.max_epochs == 300
-    model = MODELS.build(cfg.model).eval()
+    model = MODELS.build(cfg.model)
     assert sum(p.numel() for p in model.parameters()) == 34_504_504  # the released 600m
-    x = torch.rand(2, 3, 224, 224)
-    with torch.no_grad():
-        expected = model(x, mode='tensor')
-        assert expected.shape == (2, 1000)
-        mmshallow.reparameterize(model)
-        deployed = MODELS.build(load(repo_root, 'parameternet-600m_deploy_in1k').model).eval()
-        deployed.load_state_dict(model.state_dict(), strict=True)
-        assert relative_error(deployed(x, mode='tensor'), expected) <= 1e-5
 
 
 @pytest.mark.needs_mmcv_ops

@@ -1,22 +1,8 @@
 import pytest
-import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 pytest.importorskip('mmpretrain')
-from mmpretrain.registry import MODELS  # noqa: E402
-
-
-@pytest.mark.parametrize('name,deploy', [('qarepvgg-a0_8xb32_in1k', False),
-                                         ('qarepvgg-a0_deploy_in1k', True)])
-def test_imagenet_config_builds_and_runs_a_forward(repo_root, name, deploy):
-    cfg = Config.fromfile(str(repo_root / 'configs' / 'qarepvgg' / f'{name}.py'))
-    init_default_scope(cfg.default_scope)
-    model = MODELS.build(cfg.model).eval()
-    assert type(model.backbone).__name__ == 'QARepVGG' and model.backbone.deploy == deploy
-    with torch.no_grad():
-        assert model(torch.rand(1, 3, 224, 224), mode='tensor').shape == (1, 1000)
 
 
 def test_digits_quickstart_config_trains_a_few_iterations_and_fuses(repo_root, digits_root,

@@ -19,7 +19,7 @@ pytest.importorskip('mmpretrain')
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 _spec = importlib.util.spec_from_file_location('quickstart', osp.join(REPO, 'tools',
-                                                                     'quickstart.py'))
+                                                                      'quickstart.py'))
 quickstart = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(quickstart)
 
@@ -62,7 +62,7 @@ def test_config_builds_and_the_fused_model_matches(config):
                  marks=() if osp.basename(c).startswith('repvgg') else pytest.mark.reproduce)
     for c in CONFIGS])
 def test_quickstart_reaches_95_and_the_fused_model_and_int8_match(config, digits_root,
-                                                                    tmp_path):
+                                                                  tmp_path):
     pytest.importorskip('mmdeploy')
     pytest.importorskip('ml_dtypes')
     results = quickstart.run(str(tmp_path / 'work'), str(digits_root), config,

@@ -21,23 +21,17 @@ def config_path(repo_root, name):
 
 
 @pytest.mark.parametrize('name', CONFIGS)
-def test_config_builds_and_runs_a_forward(repo_root, name):
+def test_config_follows_the_papers_schedule(repo_root, name):
+    """(Build, forward and fused weights: tests/test_configs/test_catalogue_configs.py.)"""
     cfg = Config.fromfile(config_path(repo_root, name))
-    assert cfg.default_scope == 'mmpretrain'
     assert cfg.train_cfg.max_epochs == 120 and cfg.param_scheduler.T_max == 120
-    init_default_scope(cfg.default_scope)
-    model = MODELS.build(cfg.model).eval()
-    assert type(model.backbone).__module__ == 'mmshallow.models.backbones.repvgg'
-    assert model.backbone.deploy == name.endswith('deploy_in1k')
-    with torch.no_grad():
-        logits = model(torch.rand(1, 3, 224, 224), mode='tensor')
-    assert logits.shape == (1, 1000)
+    assert cfg.model.backbone.get('deploy', False) == name.endswith('deploy_in1k')
 
 
 @pytest.mark.parametrize('name', ['repvgg-a0_8xb32_in1k', 'repvgg-b1_8xb32_in1k'])
 def test_no_weight_decay_on_biases_and_branch_bns(repo_root, name):
-    from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: F401  (registers the builders)
     from mmengine.optim import build_optim_wrapper
+    from mmpretrain.registry import OPTIM_WRAPPERS  # noqa: F401  (registers the builders)
     cfg = Config.fromfile(config_path(repo_root, name))
     init_default_scope('mmpretrain')
     model = MODELS.build(cfg.model)

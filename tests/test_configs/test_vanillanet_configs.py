@@ -24,17 +24,13 @@ def lambdas(model):
 
 
 @pytest.mark.parametrize('name', CLASSIFIERS)
-def test_classification_configs_build_and_run_a_forward(repo_root, name):
-    pytest.importorskip('mmpretrain')
-    from mmpretrain.registry import MODELS
+def test_classification_configs_follow_the_official_schedule(repo_root, name):
+    """(Build, forward and fused weights: tests/test_configs/test_catalogue_configs.py.)"""
     cfg = load(repo_root, name)
     assert cfg.train_cfg.max_epochs == 300 and cfg.optim_wrapper.optimizer.type == 'Lamb'
     hooks = [h['type'] for h in cfg.custom_hooks]
     assert hooks[0] == 'mmshallow.DeepTrainingHook' and cfg.custom_hooks[0].decay_epochs == 100
-    model = MODELS.build(cfg.model).eval()
-    assert model.backbone.deploy == name.endswith('deploy_in1k')
-    with torch.no_grad():
-        assert model(torch.rand(1, 3, 224, 224), mode='tensor').shape == (1, 1000)
+    assert cfg.model.backbone.get('deploy', False) == name.endswith('deploy_in1k')
 
 
 @pytest.mark.parametrize('name,mixup,weight_decay', [
@@ -58,7 +54,7 @@ def test_classification_configs_follow_the_official_recipe(repo_root, name, mixu
     augment = ClsDataPreprocessor(num_classes=1000,
                                   batch_augments=copy.deepcopy(cfg.model.train_cfg))
     assert [type(a).__name__ for a in augment.batch_augments.augments] == ['Mixup', 'CutMix',
-                                                                             'NoneType']
+                                                                           'NoneType']
     assert augment.batch_augments.probs == [0.5, 0.5, 0.0]  # one of the two on every batch
     warmup, cosine = cfg.param_scheduler
     assert (warmup.type, warmup.begin, warmup.end) == ('LinearLR', 0, 5)

@@ -14,8 +14,8 @@ import onnx  # noqa: E402
 
 from mmshallow.deploy.export import ExportError  # noqa: E402
 from mmshallow.deploy.quantize import (FLOAT_REASONS, QuantizationError,  # noqa: E402
-                                       layer_sensitivity, ort_session, plan_quantization,
-                                       quantize, quantize_onnx, sqnr_db)
+                                       layer_sensitivity, ort_session, plan_quantization, quantize,
+                                       quantize_onnx, sqnr_db)
 from mmshallow.models.layers.dynamic_conv import DynamicConv2d  # noqa: E402
 from mmshallow.testing import randomize_bn_statistics  # noqa: E402
 from mmshallow.utils.torch_compat import onnx_export  # noqa: E402
@@ -291,7 +291,7 @@ def test_parameternet_quantizes_with_its_dynamic_kernels_in_float(repo_root, tmp
 @pytest.mark.needs_mmcv_ops
 def test_yolox_detector_int8_end_to_end_with_nms_in_float(repo_root, tmp_path,
                                                           yolox_quickstart_checkpoint):
-    from mmshallow.datasets import generate_shapes_coco
+    from mmshallow.data_generators import generate_shapes_coco
     data = tmp_path / 'shapes'
     generate_shapes_coco(str(data), num_train=8, num_val=4, image_size=160)
     options = {f'{s}_dataloader.dataset.data_root': f'{data}/' for s in ('train', 'val')}
@@ -340,7 +340,7 @@ def test_faster_rcnn_int8_keeps_the_roi_head_in_float(repo_root, tmp_path,
                                                       faster_rcnn_shapes_checkpoint):
     """The two-stage detector is exported, quantized up to proposal selection, run and
     reported; everything after the RPN's TopK / NMS / RoiAlign stays float."""
-    from mmshallow.datasets import generate_shapes_coco
+    from mmshallow.data_generators import generate_shapes_coco
     data = tmp_path / 'shapes'
     generate_shapes_coco(str(data), num_train=4, num_val=2, image_size=320)
     report = quantize(str(repo_root / 'configs/parnet_faster-rcnn_coco.py'),

@@ -1,3 +1,4 @@
+"""tools/benchmark.py: the CLI over mmshallow.analysis.benchmark (measure, merge, render)."""
 import json
 
 import pytest
@@ -49,31 +50,16 @@ def test_benchmark_rejects_unknown_models_and_settings(load_tool, tmp_path):
         tool.main(['--batch', '0', '--out-dir', str(tmp_path)])
 
 
-def _row(model, ort, int8=None):
-    lat = dict(train=3.0, fused=2.0, fastest=1.5, onnxruntime=ort)
-    if int8:
-        lat['onnxruntime_int8'] = int8
-    return dict(model=model, train_params=2e6, deploy_params=1e6, flops=1e9, depth=10,
-                paper_top1=None, latency_ms={'1': lat}, efficiency={'1': 0.5})
-
-
-def test_int8_speedups_against_own_fp32_and_timm(load_tool):
+def test_recount_and_merge_keep_the_other_rows(load_tool, tmp_path, repo_root):
     tool = load_tool('benchmark')
-    rows = [_row('repvgg:A0', 8.0, 2.0), _row('mobilenext:1.0', 3.0),
-            _row('timm repvgg_a0 (reparameterized)', 9.0)]
-    assert tool.int8_speedups(rows, [1]) == [
-        '- repvgg:A0: INT8 vs its fp32 ONNX Runtime model b1 4.00x (4.50x timm repvgg_a0)']
-    assert '| repvgg:A0 | 2.00 | 1.00 | 1.00 | 10 |  | 3.0 / 2.0 / 1.5 / 8.0 / 2.0 | 50% |' \
-        in tool.markdown(rows, [1])
-
-
-def test_readme_benchmark_block_is_docs_benchmark_json(load_tool, repo_root):
-    from mmshallow.utils.generated import between
-    tool = load_tool('benchmark')
-    result = json.loads((repo_root / 'docs' / 'benchmark.json').read_text())
-    assert between(str(repo_root / 'README.md'), tool.START, tool.END) == \
-        tool.readme_block(result), ('README is stale: python tools/benchmark.py --from-json '
-                                    'docs/benchmark.json --write README.md')
-    for model in ('repvgg:A0', 'parnet:s', 'vanillanet:5'):  # issue #14's INT8 column
-        row = next(r for r in result['rows'] if r['model'] == model)
-        assert all('onnxruntime_int8' in lat for lat in row['latency_ms'].values()), model
+    earlier = json.loads((repo_root / 'docs' / 'benchmark.json').read_text())
+    path = tmp_path / 'benchmark.json'
+    for row in earlier['rows']:
+        row['train_params'] = -1  # stale
+    path.write_text(json.dumps(earlier))
+    rows = tool.main(['--from-json', str(path), '--recount'])
+    again = json.loads(path.read_text())['rows']
+    assert rows == again
+    ours = [r for r in again if ':' in r['model']]
+    assert ours and all(r['train_params'] > 0 for r in ours)
+    assert all(r['train_params'] == -1 for r in again if ':' not in r['model'])  # baselines

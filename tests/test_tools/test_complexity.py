@@ -15,9 +15,9 @@ def test_repvgg_rows_match_the_official_counts(load_tool, tmp_path, capsys):
     assert (a0['train_params'], a0['deploy_params']) == (9_108_968, 8_309_384)
     assert (b1['train_params'], b1['deploy_params']) == (57_415_016, 51_829_480)
     # paper "Theo FLOPs" 1.4 / 11.8 B; mmpretrain's metafile 1.36 G for A0
-    assert a0['deploy_flops'] == pytest.approx(1.36e9, rel=0.01)
-    assert b1['deploy_flops'] == pytest.approx(11.8e9, rel=0.01)
-    assert '| A0 | 9.11 | 8.31 | 1.36 |' in capsys.readouterr().out
+    assert a0['flops'] == pytest.approx(1.36e9, rel=0.01)
+    assert b1['flops'] == pytest.approx(11.8e9, rel=0.01)
+    assert '| A0 | 9.11 | 8.31 | 8.30 | 1.36 | 1.400 | 23 |' in capsys.readouterr().out
 
 
 def test_unknown_arch_is_rejected_with_the_valid_ones(load_tool, capsys):

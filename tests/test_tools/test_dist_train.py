@@ -94,7 +94,7 @@ def test_classification_config_trains_on_two_cpu_processes(
 @pytest.mark.slow
 def test_detection_quickstart_config_trains_on_two_cpu_processes(
         repo_root, tmp_path, shrink_detection_config, monkeypatch):
-    from mmshallow.datasets import SHAPES_CLASSES, generate_shapes_coco
+    from mmshallow.data_generators import SHAPES_CLASSES, generate_shapes_coco
     generate_shapes_coco(str(tmp_path / 'data' / 'shapes'), num_train=4, num_val=2,
                          image_size=96)
     cfg = Config.fromfile(str(repo_root / 'configs/quickstart/yolox_parnet-s_1xb8-20e_shapes.py'))

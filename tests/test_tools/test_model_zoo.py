@@ -1,3 +1,4 @@
+"""tools/model_zoo.py: the CLI over mmshallow.analysis.model_zoo (measure, merge, render)."""
 import json
 
 import pytest
@@ -8,52 +9,52 @@ def model_zoo(load_tool):
     return load_tool('model_zoo')
 
 
-def test_measures_writes_json_png_and_readme_section(model_zoo, tmp_path):
-    readme = tmp_path / 'README.md'
-    readme.write_text('# x\n\n## Model zoo\n\n<!-- model-zoo:start -->\nold\n'
-                      '<!-- model-zoo:end -->\n\n## After\n')
+def test_measures_writes_json_and_png_then_merges_families(model_zoo, tmp_path):
+    out = tmp_path / 'zoo.json'
     zoo = model_zoo.main(['--families', 'repvgg', 'vanillanet', '--archs', 'A0', '5',
                           '--runs', '1', '--quickstart', str(tmp_path / 'none.json'),
-                          '--json', str(tmp_path / 'zoo.json'), '--png', str(tmp_path / 'z.png'),
-                          '--write', str(readme)])
-    rows = {r['arch']: r for r in zoo['rows']}
-    assert sorted(rows) == ['5', 'A0']
-    # exact counts of the official code (asserted elsewhere too): the zoo measures the same models
-    assert rows['A0']['deploy_params'] == 8_309_384 and rows['A0']['train_params'] > 9e6
-    assert rows['5']['deploy_params'] == 15_523_304
-    assert rows['5']['train_params'] == 22_328_800
-    assert rows['A0']['depth'] == 23          # stem + 2 + 4 + 14 + 1 convs, + FC
-    assert abs(rows['5']['flops'] / 5.2e9 - 1) < 0.02
-    assert rows['A0']['latency_fused_ms'] > 0 and rows['A0']['paper_top1'] == '72.41'
+                          '--json', str(out), '--png', str(tmp_path / 'z.png')])
+    assert [(r['family'], r['arch']) for r in zoo['rows']] == [('repvgg', 'A0'),
+                                                               ('vanillanet', '5')]
+    assert zoo['rows'][0]['latency_fused_ms'] > 0
     assert (tmp_path / 'z.png').read_bytes()[:4] == b'\x89PNG'
-    text = readme.read_text()
-    assert 'old' not in text and text.endswith('<!-- model-zoo:end -->\n\n## After\n')
-    assert '| A0 | 9.11 | 8.31 | 1.36 | 224² | 23 |' in text
-    assert 'tools/model_converters/vanillanet_to_mmshallow.py' in text
-    # rendering again from the JSON gives the same section
-    assert model_zoo.main(['--from-json', str(tmp_path / 'zoo.json')]) == \
-        json.loads((tmp_path / 'zoo.json').read_text())
+    assert json.loads(out.read_text()) == zoo
+    # complexity-only rows of another family join the earlier ones, in catalogue order
+    merged = model_zoo.main(['--from-json', str(out), '--families', 'qarepvgg', '--archs', 'A0',
+                             '--runs', '0', '--json', str(out)])
+    assert [(r['family'], r['arch']) for r in merged['rows']] == [
+        ('repvgg', 'A0'), ('qarepvgg', 'A0'), ('vanillanet', '5')]
+    qa = merged['rows'][1]
+    assert 'latency_fused_ms' not in qa and qa['deploy_params'] == 8_309_384  # RepVGG's layout
+    # rendering again from the JSON measures nothing and gives the same zoo
+    assert model_zoo.main(['--from-json', str(out)]) == merged
 
 
-def test_readme_model_zoo_is_generated_from_docs_json(model_zoo, repo_root):
+def test_write_pages_fills_every_generated_block(model_zoo, tmp_path, repo_root):
     zoo = json.loads((repo_root / 'docs' / 'model_zoo.json').read_text())
-    assert model_zoo.markdown(zoo) in (repo_root / 'README.md').read_text(), \
-        ('README is stale: python tools/model_zoo.py --from-json docs/model_zoo.json '
-         '--write README.md')
-    # every family and arch, and the six quickstart runs (QARepVGG beside RepVGG)
-    measured = {(r['family'], r['arch']) for r in zoo['rows']}
-    assert measured == {(f, a) for f in model_zoo.FAMILIES for a in model_zoo.archs_of(f)}
-    assert sorted(r['family'] for r in zoo['quickstart']) == \
-        ['MobileNeXt', 'ParNet', 'ParameterNet', 'QARepVGG', 'RepVGG', 'VanillaNet']
-    assert all(r['top1'] >= 95 and abs(r['top1_fused'] - r['top1']) <= 0.3
-               for r in zoo['quickstart'])
-    assert (repo_root / 'docs' / 'model_zoo.png').exists()
+    (tmp_path / 'docs').mkdir()
+    (tmp_path / 'docs' / 'model_zoo.md').write_text(
+        '# Zoo\n\n<!-- model-zoo:start -->\nold\n<!-- model-zoo:end -->\n')
+    for key in model_zoo.FAMILIES:
+        (tmp_path / 'configs' / key).mkdir(parents=True)
+        (tmp_path / 'configs' / key / 'README.md').write_text(
+            f'# {key}\n\n<!-- catalogue:start -->\n<!-- catalogue:end -->\n\nNotes.\n')
+    model_zoo.write_pages(zoo, str(tmp_path))
+    text = (tmp_path / 'docs' / 'model_zoo.md').read_text()
+    assert 'old' not in text and '#### VanillaNet' in text
+    repvgg = (tmp_path / 'configs' / 'repvgg' / 'README.md').read_text()
+    assert repvgg.endswith('<!-- catalogue:end -->\n\nNotes.\n')
+    assert '| A0 | 224² | 9.11 | 8.31 | 8.30 | 1.36 | 1.4 | 23 |' in repvgg
+    assert '[train](../../configs/repvgg/repvgg-a0_8xb32_in1k.py)' in repvgg
 
 
 def test_bad_arguments(model_zoo, tmp_path):
     with pytest.raises(SystemExit):
-        model_zoo.parse_args(['--runs', '0'])
-    readme = tmp_path / 'README.md'
-    readme.write_text('no markers\n')
-    with pytest.raises(ValueError, match='needs exactly one <!-- model-zoo:start -->'):
-        model_zoo.write_readme(str(readme), 'x')
+        model_zoo.parse_args(['--runs', '-1'])
+    with pytest.raises(SystemExit):
+        model_zoo.parse_args(['--families', 'resnet'])
+    page = tmp_path / 'README.md'
+    page.write_text('no markers\n')
+    with pytest.raises(ValueError, match='needs exactly one <!-- catalogue:start -->'):
+        model_zoo.replace_between(str(page), 'x', model_zoo.zoo_lib.FAMILY_START,
+                                  model_zoo.zoo_lib.FAMILY_END)

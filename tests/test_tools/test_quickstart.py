@@ -26,9 +26,9 @@ def test_quickstart_reaches_map_05_and_the_fused_model_and_int8_match(load_tool,
     deploy = torch.load(results['deploy_checkpoint'])
     assert deploy['meta']['deploy'] is True
 
+    from mmdet.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmdet.registry import MODELS
     cfg = Config.fromfile(quickstart.CONFIG)
     cfg.model.backbone.deploy = cfg.model.neck.deploy = True
     init_default_scope('mmdet')
@@ -37,13 +37,13 @@ def test_quickstart_reaches_map_05_and_the_fused_model_and_int8_match(load_tool,
 
 @pytest.mark.needs_mmcv_ops
 def test_int8_only_quantizes_the_recorded_detection_run(load_tool, tmp_path, repo_root,
-                                                         yolox_quickstart_checkpoint):
+                                                        yolox_quickstart_checkpoint):
     """--int8-only on a work dir holding a detection run's summary (the YOLOX quickstart model
     with stand-in weights; the full trained run is the reproduce test above): the INT8 results
     join that summary, and the summary for the docs carries no local paths."""
     pytest.importorskip('mmdeploy')
     pytest.importorskip('ml_dtypes')
-    from mmshallow.datasets import generate_shapes_coco
+    from mmshallow.data_generators import generate_shapes_coco
     quickstart = load_tool('quickstart')
     data = tmp_path / 'shapes'
     generate_shapes_coco(str(data), num_train=128, num_val=4, image_size=160)  # 128: calib_num
@@ -108,3 +108,16 @@ def test_docs_int8_tables_are_the_recorded_runs(load_tool, repo_root):
     assert between(doc, quickstart.INT8_START, quickstart.INT8_END) == \
         quickstart.int8_markdown(digits, detection), \
         'docs/int8.md is stale: python tools/quickstart.py int8-tables --write docs/int8.md'
+
+
+def test_docs_detection_table_is_the_recorded_run(load_tool, repo_root):
+    from mmshallow.utils.generated import between
+    quickstart = load_tool('quickstart')
+    _, detection = quickstart._load_summaries()
+    table = quickstart.detection_markdown(detection)
+    assert f"| {detection['bbox_mAP_train_time']:.3f} | {detection['bbox_mAP_fused']:.3f} |" \
+        in table
+    assert between(str(repo_root / 'docs' / 'get_started.md'), quickstart.DET_START,
+                   quickstart.DET_END) == table, \
+        ('docs/get_started.md is stale: python tools/quickstart.py detection-table --write '
+         'docs/get_started.md')

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 import mmshallow
-from mmshallow.models import VanillaNet, VanillaNetClsNeck
+from mmshallow.models import VanillaNet, VanillaNetClassifier
 from mmshallow.testing import randomize_bn_statistics
 
 # A small VanillaNet (3 stages); the key layout does not depend on the widths.
@@ -55,7 +55,7 @@ class Ours(nn.Module):
     def __init__(self):
         super().__init__()
         self.backbone = VanillaNet(ARCH)
-        self.neck = VanillaNetClsNeck(64, NUM_CLASSES)
+        self.neck = VanillaNetClassifier(64, NUM_CLASSES)
 
 
 @pytest.mark.parametrize('field', ['model', 'model_ema'])
@@ -95,7 +95,7 @@ def test_official_layout_converts_and_loads_strictly(load_tool, tmp_path, fused,
     model = MODELS.build(dict(
         type='ImageClassifier',
         backbone=dict(type='mmshallow.VanillaNet', arch=ARCH, deploy=fused),
-        neck=dict(type='mmshallow.VanillaNetClsNeck', in_channels=64, num_classes=NUM_CLASSES,
+        neck=dict(type='mmshallow.VanillaNetClassifier', in_channels=64, num_classes=NUM_CLASSES,
                   deploy=fused),
         head=dict(type='ClsHead', loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
                   topk=(1, 5)))).eval()
@@ -111,7 +111,7 @@ def test_full_size_layout_converts_to_our_keys(load_tool):
     with torch.device('meta'):
         ours = Ours()
         ours.backbone = VanillaNet('13')
-        ours.neck = VanillaNetClsNeck(4096, 1000)
+        ours.neck = VanillaNetClassifier(4096, 1000)
     official = official_layout(ours, fused=False)
     assert len([k for k in official if k.endswith('act.weight')]) == 11
     assert set(converter.convert({'model': official})) == set(ours.state_dict())

@@ -56,11 +56,14 @@ def test_tools_export_refuses(load_tool, repo_root, evil):
             str(evil.parent / 'out'))
 
 
-def test_tools_train_resume_refuses(load_tool, repo_root, tmp_path, evil, make_tiny_imagenet,
-                                    shrink_classification_config):
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_tools_train_resume_and_test_refuse(load_tool, repo_root, tmp_path, evil,
+                                            make_tiny_imagenet, shrink_classification_config,
+                                            tool):
     cfg = shrink_classification_config(
         Config.fromfile(str(repo_root / 'configs/repvgg/repvgg-a0_8xb32_in1k.py')),
         make_tiny_imagenet(tmp_path / 'imagenet'), tmp_path / 'wd')
     cfg.dump(str(tmp_path / 'cfg.py'))
+    args = ['--resume', str(evil)] if tool == 'train' else [str(evil)]
     with pytest.raises(UnsafeCheckpointError, match=REFUSED):
-        load_tool('train').main([str(tmp_path / 'cfg.py'), '--resume', str(evil)])
+        load_tool(tool).main([str(tmp_path / 'cfg.py'), *args])

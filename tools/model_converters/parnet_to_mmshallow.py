@@ -8,12 +8,13 @@ The released checkpoints were trained with ReLU (see ``ParNet``'s docstring): bu
 backbone with ``act_cfg=dict(type='ReLU')`` to evaluate them. ``convert(state_dict)`` is
 importable.
 """
-import argparse
 import re
 from collections import OrderedDict
 
-from mmshallow.utils.converters import (load_official_checkpoint, save_converted,
-                                       strip_ddp_prefix, unwrap_state_dict)
+from mmshallow.utils.converters import (match_rule, replace_prefix, run_converter, strip_ddp_prefix,
+                                        unexpected_key, unwrap_state_dict)
+
+FIELDS = ('state_dict', 'state_dict_ema', 'model', 'model_ema')
 
 # official module path -> ours (the block itself; its 'block.' level is dropped)
 _MODULES = [
@@ -42,56 +43,44 @@ _BLOCK = [
 ]
 
 
-def _unwrap(checkpoint):
-    return unwrap_state_dict(checkpoint, ('state_dict', 'state_dict_ema', 'model', 'model_ema'))
-
-
 def _rename_in_block(rest: str, is_stream: bool, key: str) -> str:
     if rest.startswith('se.cvsig.conv.'):
         return ('sse.' if is_stream else 'se.') + rest[len('se.cvsig.conv.'):]
-    for old, new in _BLOCK:
-        if rest.startswith(old):
-            return new + rest[len(old):]
-    raise KeyError(f'unexpected key in an official ParNet checkpoint: {key!r}')
+    new = replace_prefix(rest, _BLOCK)
+    if new is None:
+        raise unexpected_key('ParNet', key)
+    return new
 
 
 def is_fused(state_dict) -> bool:
-    return any(k.endswith('rbr_dense.bias') for k in _unwrap(state_dict))
+    return any(k.endswith('rbr_dense.bias') for k in unwrap_state_dict(state_dict, FIELDS))
 
 
 def convert(state_dict) -> OrderedDict:
     """Official ParNet keys -> ``backbone.*`` / ``head.fc.*`` of an mmpretrain classifier."""
     converted = OrderedDict()
-    for key, value in _unwrap(state_dict).items():
+    for key, value in unwrap_state_dict(state_dict, FIELDS).items():
         name = strip_ddp_prefix(key)
         if name.startswith('head.fc.'):
             converted[name] = value
             continue
-        for pattern, target in _MODULES:
-            match = pattern.match(name)
-            if match:
-                prefix = match.expand(target)
-                rest = name[match.end():]
-                if prefix.endswith(('norm_current.', 'norm_previous.')):
-                    converted['backbone.' + prefix + rest] = value
-                else:
-                    new = _rename_in_block(rest, prefix.startswith('streams.'), key)
-                    converted['backbone.' + prefix + new] = value
-                break
-        else:
-            raise KeyError(f'unexpected key in an official ParNet checkpoint: {key!r}')
+        renamed = match_rule(name, _MODULES)
+        if renamed is None:
+            raise unexpected_key('ParNet', key)
+        prefix, rest = renamed
+        if not prefix.endswith(('norm_current.', 'norm_previous.')):
+            rest = _rename_in_block(rest, prefix.startswith('streams.'), key)
+        converted['backbone.' + prefix + rest] = value
     return converted
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description='Convert an official ParNet checkpoint.')
-    parser.add_argument('src', help='official checkpoint')
-    parser.add_argument('dst', help='output mmpretrain checkpoint')
-    args = parser.parse_args(argv)
-    state_dict = _unwrap(load_official_checkpoint(args.src))
-    fused = is_fused(state_dict)
-    layout = 'fused (build ParNet with deploy=True)' if fused else 'train-time'
-    save_converted(convert(state_dict), args.dst, 'official ParNet', fused, layout)
+    # the released weights were trained with ReLU: say so with either layout
+    relu = "act_cfg=dict(type='ReLU')"
+    run_converter(argv, 'ParNet', convert, is_fused, FIELDS,
+                  fused_layout=f'fused (build ParNet with deploy=True, {relu})',
+                  train_layout=f'train-time (build ParNet with {relu})')
+
 
 if __name__ == '__main__':
     main()

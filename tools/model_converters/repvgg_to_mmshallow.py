@@ -6,12 +6,13 @@ an mmpretrain ``ImageClassifier`` checkpoint with mmshallow's ``RepVGG`` backbon
 Use the result with ``configs/repvgg/repvgg-*_8xb32_in1k.py`` (train-time weights) or
 ``repvgg-*_deploy_in1k.py`` (deploy weights). ``convert(state_dict)`` is importable.
 """
-import argparse
 import re
 from collections import OrderedDict
 
-from mmshallow.utils.converters import (load_official_checkpoint, save_converted,
-                                       strip_ddp_prefix, unwrap_state_dict)
+from mmshallow.utils.converters import (replace_prefix, run_converter, strip_ddp_prefix,
+                                        unexpected_key, unwrap_state_dict)
+
+FIELDS = ('state_dict', 'model', 'model_ema')  # where the official scripts keep the weights
 
 # (official pattern, ours), applied in order to the part after the block prefix.
 _BLOCK_RENAMES = [
@@ -29,14 +30,10 @@ _STAGE = re.compile(r'^stage([1-4])\.(\d+)\.(.*)$')
 
 
 def _rename_block(rest: str, key: str) -> str:
-    for old, new in _BLOCK_RENAMES:
-        if rest.startswith(old):
-            return new + rest[len(old):]
-    raise KeyError(f'unexpected key in an official RepVGG checkpoint: {key!r}')
-
-
-def _unwrap(checkpoint):
-    return unwrap_state_dict(checkpoint, ('state_dict', 'model', 'model_ema'))
+    new = replace_prefix(rest, _BLOCK_RENAMES)
+    if new is None:
+        raise unexpected_key('RepVGG', key)
+    return new
 
 
 def is_deploy(state_dict) -> bool:
@@ -45,7 +42,7 @@ def is_deploy(state_dict) -> bool:
 
 def convert(state_dict) -> OrderedDict:
     """Official RepVGG keys -> ``backbone.*`` / ``head.fc.*`` of an mmpretrain classifier."""
-    state_dict = _unwrap(state_dict)
+    state_dict = unwrap_state_dict(state_dict, FIELDS)
     converted = OrderedDict()
     for key, value in state_dict.items():
         name = strip_ddp_prefix(key)
@@ -57,20 +54,15 @@ def convert(state_dict) -> OrderedDict:
         elif name.startswith('linear.'):
             new = 'head.fc.' + name[len('linear.'):]
         else:
-            raise KeyError(f'unexpected key in an official RepVGG checkpoint: {key!r}')
+            raise unexpected_key('RepVGG', key)
         converted[new] = value
     return converted
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description='Convert an official RepVGG checkpoint.')
-    parser.add_argument('src', help='official checkpoint (train-time or deploy)')
-    parser.add_argument('dst', help='output mmpretrain checkpoint')
-    args = parser.parse_args(argv)
-    state_dict = _unwrap(load_official_checkpoint(args.src))
-    deploy = is_deploy(state_dict)
-    layout = 'deploy (use a *_deploy_in1k.py config)' if deploy else 'train-time'
-    save_converted(convert(state_dict), args.dst, 'official RepVGG', deploy, layout)
+    run_converter(argv, 'RepVGG', convert, is_deploy, FIELDS,
+                  fused_layout='deploy (use a *_deploy_in1k.py config)')
+
 
 if __name__ == '__main__':
     main()

@@ -1,6 +1,6 @@
 """Convert an official VanillaNet checkpoint (huawei-noah/VanillaNet ``models/vanillanet.py``,
 train-time or after ``main.py --switch_to_deploy``) into an mmpretrain ``ImageClassifier``
-checkpoint with mmshallow's ``VanillaNet`` backbone and ``VanillaNetClsNeck``.
+checkpoint with mmshallow's ``VanillaNet`` backbone and ``VanillaNetClassifier``.
 
     python tools/model_converters/vanillanet_to_mmshallow.py SRC DST
 
@@ -10,29 +10,34 @@ EMA). A train-time checkpoint gets λ = 1 (``act_lambda``) in every module: the 
 keeps λ (``act_learn``) out of the checkpoint, and released models finished deep training.
 Pair the result with ``head=dict(type='ClsHead', ...)``. ``convert(state_dict)`` is importable.
 """
-import argparse
 import re
 from collections import OrderedDict
 
 import torch
 
-from mmshallow.utils.converters import (load_official_checkpoint, save_converted,
-                                       strip_ddp_prefix, unwrap_state_dict)
+from mmshallow.utils.converters import (match_rule, run_converter, strip_ddp_prefix, unexpected_key,
+                                        unwrap_state_dict)
+
+FIELDS = ('model', 'model_ema', 'state_dict')  # 'model' first, as the official --model_key
+
+
+def _conv_bn(official: str, ours: str, first: int = 0):
+    """The rules of an official ``nn.Sequential(Conv2d, BatchNorm2d, ...)`` at ``official``
+    (its modules ``first`` and ``first + 1``): ours is a ``conv`` + ``bn`` pair at ``ours``."""
+    return [(re.compile(f'{official}{first}\\.'), ours + 'conv.'),
+            (re.compile(f'{official}{first + 1}\\.'), ours + 'bn.')]
+
 
 # official module path -> ours, train-time layout
 _TRAIN = [
-    (re.compile(r'^stem1\.0\.'), 'backbone.stem.conv1.conv.'),
-    (re.compile(r'^stem1\.1\.'), 'backbone.stem.conv1.bn.'),
-    (re.compile(r'^stem2\.0\.'), 'backbone.stem.conv2.conv.'),
-    (re.compile(r'^stem2\.1\.'), 'backbone.stem.conv2.bn.'),
+    *_conv_bn(r'^stem1\.', 'backbone.stem.conv1.'),
+    *_conv_bn(r'^stem2\.', 'backbone.stem.conv2.'),
     (re.compile(r'^stem2\.2\.(weight)$'), r'backbone.stem.act.\1'),
     (re.compile(r'^stem2\.2\.bn\.'), 'backbone.stem.act.bn.'),
-    (re.compile(r'^stages\.(\d+)\.conv([12])\.0\.'), r'backbone.stages.\1.conv\2.conv.'),
-    (re.compile(r'^stages\.(\d+)\.conv([12])\.1\.'), r'backbone.stages.\1.conv\2.bn.'),
+    *_conv_bn(r'^stages\.(\d+)\.conv([12])\.', r'backbone.stages.\1.conv\2.'),
     (re.compile(r'^stages\.(\d+)\.act\.(weight)$'), r'backbone.stages.\1.act.\2'),
     (re.compile(r'^stages\.(\d+)\.act\.bn\.'), r'backbone.stages.\1.act.bn.'),
-    (re.compile(r'^cls1\.2\.'), 'neck.conv1.conv.'),
-    (re.compile(r'^cls1\.3\.'), 'neck.conv1.bn.'),
+    *_conv_bn(r'^cls1\.', 'neck.conv1.', first=2),
     (re.compile(r'^cls2\.0\.'), 'neck.conv2.'),
 ]
 # after the official switch_to_deploy: stem = (conv, activation), cls = (pool, dropout, conv)
@@ -46,33 +51,24 @@ _DEPLOY = [
 _PARAMS = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
 
 
-def _unwrap(checkpoint):
-    return unwrap_state_dict(checkpoint, ('model', 'model_ema', 'state_dict'))
-
-
 def is_fused(state_dict) -> bool:
     """Deploy layout: the official fused stem ``stem.0`` or head ``cls.2``."""
-    return any(strip_ddp_prefix(k).startswith(('stem.0.', 'cls.2.')) for k in _unwrap(state_dict))
+    return any(strip_ddp_prefix(k).startswith(('stem.0.', 'cls.2.'))
+               for k in unwrap_state_dict(state_dict, FIELDS))
 
 
 def convert(state_dict) -> OrderedDict:
     """Official VanillaNet keys -> ``backbone.*`` / ``neck.*`` of an mmpretrain classifier."""
-    state_dict = _unwrap(state_dict)
+    state_dict = unwrap_state_dict(state_dict, FIELDS)
     rules = _DEPLOY if is_fused(state_dict) else _TRAIN
     converted = OrderedDict()
     for key, value in state_dict.items():
-        name = strip_ddp_prefix(key)
-        for pattern, target in rules:
-            match = pattern.match(name)
-            if match:
-                rest = name[match.end():]
-                if rest and rest not in _PARAMS:
-                    continue
-                converted[match.expand(target) + rest] = value
-                break
-        else:
-            raise KeyError(f'unexpected key in an official VanillaNet checkpoint '
-                           f'({"deploy" if rules is _DEPLOY else "train-time"} layout): {key!r}')
+        renamed = match_rule(strip_ddp_prefix(key), rules,
+                             accept=lambda rest: not rest or rest in _PARAMS)
+        if renamed is None:
+            raise unexpected_key('VanillaNet', key,
+                                 'deploy' if rules is _DEPLOY else 'train-time')
+        converted[''.join(renamed)] = value
     if rules is _TRAIN:
         # λ = 1: deep training is over in released checkpoints (official act_learn is no state)
         stages = sorted({int(k.split('.')[2]) for k in converted
@@ -85,24 +81,13 @@ def convert(state_dict) -> OrderedDict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description='Convert an official VanillaNet checkpoint.')
-    parser.add_argument('src', help='official checkpoint')
-    parser.add_argument('dst', help='output mmpretrain checkpoint')
-    parser.add_argument(
-        '--key', choices=['model', 'model_ema'],
-        help="the weights to convert (default: 'model', else 'model_ema'; the official "
+    run_converter(
+        argv, 'VanillaNet', convert, is_fused, FIELDS,
+        fused_layout='fused (build VanillaNet and VanillaNetClassifier with deploy=True)',
+        train_layout='train-time (λ = 1)', keys=('model', 'model_ema'),
+        key_help="the weights to convert (default: 'model', else 'model_ema'; the official "
         "detection backbone loads 'model_ema')")
-    args = parser.parse_args(argv)
-    checkpoint = load_official_checkpoint(args.src)
-    if args.key is not None:
-        if args.key not in checkpoint:
-            parser.error(f'{args.src} has no {args.key!r}; it holds: {", ".join(checkpoint)}')
-        checkpoint = checkpoint[args.key]
-    state_dict = _unwrap(checkpoint)
-    fused = is_fused(state_dict)
-    layout = ('fused (build VanillaNet and VanillaNetClsNeck with deploy=True)' if fused else
-              'train-time (λ = 1)')
-    save_converted(convert(state_dict), args.dst, 'official VanillaNet', fused, layout)
+
 
 if __name__ == '__main__':
     main()

@@ -2,14 +2,14 @@ from typing import Dict
 
 from mmengine.hooks import Hook
 
-from mmshallow.models.layers.reparam import unwrap_model
+from mmshallow.models.layers import unwrap_model
 from mmshallow.registry import HOOKS
 
 
 def declared_num_classes(model) -> Dict[str, int]:
     """Where a classifier states its class count: ``{'head.num_classes': 10, ...}``, from the
-    head, the neck (VanillaNet's classifier neck gives the logits) and the data preprocessor
-    (which one-hot encodes labels for Mixup/CutMix)."""
+    head, the neck (VanillaNet's classifier, in the neck slot, gives the logits) and the data
+    preprocessor (which one-hot encodes labels for Mixup/CutMix)."""
     found = {}
     for part in ('head', 'neck', 'data_preprocessor'):
         value = getattr(getattr(model, part, None), 'num_classes', None)
@@ -24,9 +24,10 @@ class ClassCountCheckHook(Hook):
 
     Before training, validation and testing, compares ``len(dataset.metainfo['classes'])``
     (for a folder dataset: its class folders) with every ``num_classes`` the classifier
-    declares (head, classifier neck, data preprocessor). Without it, a mismatch shows up as
-    ``IndexError: Target 11 is out of bounds`` mid-epoch (more classes than the head) or as a
-    silently wrong metric (fewer). Datasets without ``classes`` meta are not checked.
+    declares (head, VanillaNet's classifier in the neck slot, data preprocessor). Without it,
+    a mismatch shows up as ``IndexError: Target 11 is out of bounds`` mid-epoch (more classes
+    than the head) or as a silently wrong metric (fewer). Datasets without ``classes`` meta
+    are not checked.
     """
 
     priority = 'VERY_HIGH'

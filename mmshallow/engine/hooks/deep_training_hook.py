@@ -4,10 +4,9 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmengine.runner import IterBasedTrainLoop
 
-from mmshallow.models.layers import set_act_lambda
-from mmshallow.models.layers.reparam import unwrap_model
+from mmshallow.models.layers import set_act_lambda, unwrap_model
 from mmshallow.registry import HOOKS
-from .reparam_hook import _ema_hooks
+from .ema import ema_hooks
 
 
 @HOOKS.register_module()
@@ -69,9 +68,9 @@ class DeepTrainingHook(Hook):
         if count == 0:
             raise RuntimeError(
                 'DeepTrainingHook found no module with an act_lambda buffer in the model: it '
-                'anneals train-time VanillaNet modules (VanillaNet, VanillaNetClsNeck) and '
+                'anneals train-time VanillaNet modules (VanillaNet, VanillaNetClassifier) and '
                 'does nothing for other models or deploy=True builds; remove the hook')
-        for hook in _ema_hooks(runner):
+        for hook in ema_hooks(runner):
             ema = getattr(hook, 'ema_model', None)
             if ema is not None:
                 set_act_lambda(ema.module, lam)

@@ -1,18 +1,12 @@
 import copy
 import os.path as osp
-from typing import List
 
-from mmengine.hooks import EMAHook, Hook
-from mmengine.runner.checkpoint import save_checkpoint, weights_to_cpu
+from mmengine.hooks import Hook
 
-from mmshallow.models.layers import reparameterize
-from mmshallow.models.layers.reparam import NotFusableYetError, ReparamModule, unwrap_model
+from mmshallow.models.layers import NotFusableYetError, ReparamModule, reparameterize, unwrap_model
 from mmshallow.registry import HOOKS
-from mmshallow.version import __version__
-
-
-def _ema_hooks(runner) -> List[EMAHook]:
-    return [hook for hook in runner.hooks if isinstance(hook, EMAHook)]
+from mmshallow.utils.checkpoint import save_weights_checkpoint
+from .ema import ema_hooks
 
 
 @HOOKS.register_module()
@@ -45,7 +39,7 @@ class ReparamHook(Hook):
 
     def before_test_epoch(self, runner) -> None:
         model = unwrap_model(runner.model)
-        for hook in _ema_hooks(runner):
+        for hook in ema_hooks(runner):
             ema = hook.ema_model
             if not ema.update_buffers:
                 # The EMA copy's buffers are never used (EMA swaps parameters only); give it the
@@ -53,8 +47,9 @@ class ReparamHook(Hook):
                 # model fused with its own statistics.
                 for ema_buffer, buffer in zip(ema.module.buffers(), model.buffers()):
                     ema_buffer.data.copy_(buffer.data)
-            reparameterize(ema.module)
-        reparameterize(model)
+            reparameterize(ema.module.eval())
+        # the test loop calls model.eval() only after this hook: fuse what it will evaluate
+        reparameterize(model.eval())
         runner.logger.info('ReparamHook: testing the re-parameterized (deploy) model')
 
     def after_train(self, runner) -> None:
@@ -70,7 +65,7 @@ class ReparamHook(Hook):
             runner.logger.warning(f'ReparamHook: no deploy checkpoint written: {e}')
             return
         model = copy.deepcopy(model)
-        for hook in _ema_hooks(runner):
+        for hook in ema_hooks(runner):
             # What mmengine's checkpoints hold as 'state_dict' when EMA is on: the averaged
             # parameters, with buffers that EMA either averaged or kept in sync with the source.
             model.load_state_dict(hook.ema_model.module.state_dict())
@@ -81,10 +76,9 @@ class ReparamHook(Hook):
             out = osp.splitext(last)[0] + '_deploy.pth'
         else:
             out = osp.join(runner.work_dir, 'deploy.pth')
-        meta = dict(epoch=runner.epoch, iter=runner.iter, deploy=True,
-                    mmshallow_version=__version__)
+        meta = dict(epoch=runner.epoch, iter=runner.iter)
         dataset = getattr(runner.train_dataloader, 'dataset', None)
         if getattr(dataset, 'metainfo', None) is not None:
             meta['dataset_meta'] = copy.deepcopy(dataset.metainfo)
-        save_checkpoint(dict(meta=meta, state_dict=weights_to_cpu(model.state_dict())), out)
+        save_weights_checkpoint(model, out, meta, deploy=True)
         runner.logger.info(f'ReparamHook: deploy checkpoint saved to {out}')

@@ -11,23 +11,34 @@ class BaseShallowBackbone(ReparamContainer):
     and ``switch_to_deploy`` over all of its re-parameterizable children.
 
     Subclasses list their freezable parts, in order, from :meth:`frozen_parts`: part 0 is the
-    stem, part ``i`` the ``i``-th stage, and ``frozen_stages = k`` freezes parts ``0..k``.
+    stem, part ``i`` the ``i``-th stage, and ``frozen_stages = k`` freezes parts ``0..k``. The
+    default is a ``stem`` and the ``stages`` run in sequence (:meth:`forward`).
     """
 
     #: name -> settings dict; ``arch`` may be one of these names or a settings dict
     arch_settings: dict = {}
+    #: the keys an arch dict must have, and those it may have besides
+    required_arch_keys: Tuple[str, ...] = ()
+    optional_arch_keys: Tuple[str, ...] = ()
 
     @classmethod
-    def resolve_arch(cls, arch, required: Sequence[str]) -> dict:
-        """The settings of ``arch`` (a name in ``arch_settings`` or a dict with ``required``)."""
+    def resolve_arch(cls, arch) -> dict:
+        """The settings of ``arch``: a name in ``arch_settings``, or a dict with every one of
+        ``required_arch_keys`` and nothing but those and ``optional_arch_keys``."""
         if isinstance(arch, str):
             if arch not in cls.arch_settings:
                 raise ValueError(f'arch {arch!r} not in {cls.__name__} archs: '
                                  f'{", ".join(cls.arch_settings)}')
             return cls.arch_settings[arch]
+        required = cls.required_arch_keys
         if not isinstance(arch, dict) or not set(required) <= set(arch):
             raise TypeError(f'arch must be a name in {cls.__name__}.arch_settings or a dict '
                             f'with {" and ".join(required)}, got {arch!r}')
+        allowed = (*required, *cls.optional_arch_keys)
+        unknown = [key for key in arch if key not in allowed]
+        if unknown:
+            raise TypeError(f'{cls.__name__} arch dict has unknown key(s) '
+                            f'{", ".join(map(str, unknown))}: allowed {", ".join(allowed)}')
         return arch
 
     def __init__(self, out_indices: Union[int, Sequence[int]], num_stages: int,
@@ -60,7 +71,10 @@ class BaseShallowBackbone(ReparamContainer):
         return tuple(parsed)
 
     def frozen_parts(self) -> List[nn.Module]:
-        raise NotImplementedError(f'{type(self).__name__} must implement frozen_parts()')
+        return [self.stem, *self.stages]
+
+    def forward(self, x):
+        return self.forward_stages(self.stem(x), self.stages)
 
     def forward_stages(self, x, stages) -> Tuple:
         """Run ``stages`` in sequence; return the outputs at ``out_indices``, shallow first."""

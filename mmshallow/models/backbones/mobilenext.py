@@ -127,9 +127,3 @@ class MobileNeXt(BaseShallowBackbone):
                 channels = out_channels
             self.stages.append(nn.Sequential(*blocks))
             self.out_channels.append(out_channels)
-
-    def frozen_parts(self):
-        return [self.stem, *self.stages]
-
-    def forward(self, x):
-        return self.forward_stages(self.stem(x), self.stages)

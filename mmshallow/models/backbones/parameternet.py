@@ -139,13 +139,16 @@ class ParameterNet(BaseShallowBackbone):
                                   num_experts=4),
     }
 
+    required_arch_keys = ('blocks', 'width')
+    optional_arch_keys = ('act_cfg', 'num_experts', 'stem_channels')
+
     def __init__(self, arch='parameternet-600m', in_channels: int = 3, out_indices=(-1, ),
                  frozen_stages: int = -1, num_experts: Optional[int] = None,
                  gate: str = 'sigmoid', act_cfg: Optional[dict] = None,
                  widen_factor: Optional[float] = None, norm_cfg=dict(type='BN'),
                  drop_path_rate: float = 0.,
                  norm_eval: bool = False, deploy: bool = False, init_cfg=None):
-        arch = self.resolve_arch(arch, ('blocks', 'width'))
+        arch = self.resolve_arch(arch)
         blocks = [[list(row) for row in stage] for stage in arch['blocks']]
         if not blocks or any(not stage or any(len(row) != 5 for row in stage)
                              for stage in blocks):
@@ -193,9 +196,3 @@ class ParameterNet(BaseShallowBackbone):
             conv=build_conv_bn(channels, final, 1, **conv),
             act=build_activation_layer(act_cfg))))
         self.out_channels.append(final)
-
-    def frozen_parts(self):
-        return [self.stem, *self.stages]
-
-    def forward(self, x):
-        return self.forward_stages(self.stem(x), self.stages)

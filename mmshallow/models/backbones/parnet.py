@@ -50,6 +50,8 @@ class ParNet(BaseShallowBackbone):
         # 32/16/8 and the last block at 4 (as ResNet's CIFAR variants keep stride 1 early).
         'cifar': dict(channels=(92, 192, 384, 1280), stem_strides=(1, 1)),
     }
+    required_arch_keys = ('channels', )
+    optional_arch_keys = ('num_blocks', 'stem_strides')
     default_num_blocks = (4, 5, 5)
 
     def __init__(self, arch='s', in_channels=3, out_indices=(-1, ), frozen_stages=-1,
@@ -59,7 +61,7 @@ class ParNet(BaseShallowBackbone):
                      dict(type='Kaiming', layer=['Conv2d']),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
                  ]):
-        arch = self.resolve_arch(arch, ('channels', ))
+        arch = self.resolve_arch(arch)
         channels = tuple(arch['channels'])
         num_blocks = tuple(arch.get('num_blocks', self.default_num_blocks))
         stem_strides = tuple(arch.get('stem_strides', (2, 2)))

@@ -66,6 +66,9 @@ class RepVGG(BaseShallowBackbone):
         'D2se': _arch([8, 14, 24, 1], [2.5, 2.5, 2.5, 5], se_ratio=16),
     }
 
+    required_arch_keys = ('num_blocks', 'width_factor')
+    optional_arch_keys = ('group_layers', 'se_ratio')
+
     #: the block every layer is built from (QARepVGG swaps it)
     block_type = RepVGGBlock
 
@@ -77,7 +80,7 @@ class RepVGG(BaseShallowBackbone):
                      dict(type='Kaiming', layer=['Conv2d']),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
                  ]):
-        arch = self.resolve_arch(arch, ('num_blocks', 'width_factor'))
+        arch = self.resolve_arch(arch)
         num_blocks, width_factor = arch['num_blocks'], arch['width_factor']
         if len(num_blocks) != len(width_factor):
             raise ValueError(f'arch num_blocks {num_blocks} and width_factor {width_factor} '
@@ -104,9 +107,3 @@ class RepVGG(BaseShallowBackbone):
                 layer += 1
             self.stages.append(nn.Sequential(*blocks))
             self.out_channels.append(out_channels)
-
-    def frozen_parts(self):
-        return [self.stem, *self.stages]
-
-    def forward(self, x):
-        return self.forward_stages(self.stem(x), self.stages)

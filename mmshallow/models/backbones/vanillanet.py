@@ -25,7 +25,7 @@ class VanillaNet(BaseShallowBackbone):
     A :class:`VanillaStem` (4x4 conv, stride 4) and one :class:`VanillaBlock` per stage: stage
     ``i`` maps ``dims[i] -> dims[i + 1]`` and max-pools by ``strides[i]``. After fusion (λ = 1,
     see :class:`DeepTrainingHook`) every stage is one 1x1 conv + pool + series activation.
-    The official classifier head is :class:`VanillaNetClsNeck` (with mmpretrain's ``ClsHead``).
+    The official classifier is :class:`VanillaNetClassifier` (with mmpretrain's ``ClsHead``).
 
     ``out_indices`` index the stages, 0-based, as the official mmdet backbone does: its
     VanillaNet-13 detectors tap ``out_indices=[0, 1, 8, 10]`` (Mask R-CNN; strides 4, 8, 16, 32,
@@ -79,6 +79,9 @@ class VanillaNet(BaseShallowBackbone):
                              stem_padding=1, input_size=224),
     }
 
+    required_arch_keys = ('dims', 'strides')
+    optional_arch_keys = ('ada_pool', 'stem_stride', 'stem_padding', 'input_size')
+
     def __init__(self, arch='5', in_channels: int = 3, act_num: int = 3, out_indices=(-1, ),
                  frozen_stages: int = -1, norm_eval: bool = False, deploy: bool = False,
                  init_cfg=[
@@ -86,7 +89,7 @@ class VanillaNet(BaseShallowBackbone):
                      dict(type='Constant', layer='_BatchNorm', val=1., bias=0.)
                  ]):
         arch_name = arch if isinstance(arch, str) else 'custom'
-        arch = self.resolve_arch(arch, ('dims', 'strides'))
+        arch = self.resolve_arch(arch)
         dims, strides = list(arch['dims']), list(arch['strides'])
         ada_pool = [p or None for p in arch.get('ada_pool') or [0] * len(strides)]
         if not strides or len(dims) != len(strides) + 1 or len(ada_pool) != len(strides):
@@ -109,9 +112,6 @@ class VanillaNet(BaseShallowBackbone):
             VanillaBlock(dims[i], dims[i + 1], act_num, strides[i], ada_pool[i], deploy=deploy)
             for i in range(len(strides)))
 
-    def frozen_parts(self):
-        return [self.stem, *self.stages]
-
     def forward(self, x):
         if self.input_size is not None and tuple(x.shape[-2:]) != self.input_size:
             h, w = self.input_size
@@ -120,4 +120,4 @@ class VanillaNet(BaseShallowBackbone):
                 f'but requires {h}x{w}: its adaptive max pools '
                 f'{[p for p in self.arch["ada_pool"] if p]} were made for that size; resize '
                 "the input, or use an arch without ada_pool (e.g. '13-1.5x') for other sizes")
-        return self.forward_stages(self.stem(x), self.stages)
+        return super().forward(x)

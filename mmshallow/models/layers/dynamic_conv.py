@@ -18,8 +18,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmshallow.registry import MODELS
+from .conv_bn import ConvBN
 from .fusion import fuse_experts_bn
-from .reparam import ConvBNPair, ReparamModule
+from .reparam import ReparamModule
 
 GATES = ('sigmoid', 'softmax')
 
@@ -152,7 +153,7 @@ class DynamicConv2d(ReparamModule):
 
 
 @MODELS.register_module()
-class DynamicConvBN(ConvBNPair):
+class DynamicConvBN(ConvBN):
     """A :class:`DynamicConv2d` followed by BatchNorm, ``conv`` and ``bn``.
 
     :meth:`switch_to_deploy` folds the BN into every expert kernel (and expert bias) and its
@@ -171,11 +172,19 @@ class DynamicConvBN(ConvBNPair):
                  padding: int = 0, groups: int = 1, bias: bool = False, num_experts: int = 4,
                  gate: str = 'sigmoid', gate_hidden: Optional[int] = None, dilation: int = 1,
                  norm_cfg=dict(type='BN'), deploy: bool = False, init_cfg=None):
-        super().__init__(deploy=deploy, init_cfg=init_cfg)
-        self._set_conv_bn(
-            DynamicConv2d(in_channels, out_channels, kernel_size, stride, padding, groups, bias,
-                          num_experts, gate, gate_hidden, dilation, deploy=deploy),
-            norm_cfg, out_channels)
+        experts = dict(num_experts=num_experts, gate=gate, gate_hidden=gate_hidden,
+                       dilation=dilation)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, groups, bias,
+                         conv_cfg=experts, norm_cfg=norm_cfg, deploy=deploy, init_cfg=init_cfg)
+
+    def build_conv(self, conv_cfg, *args, **kwargs) -> DynamicConv2d:
+        """The dynamic conv (``conv_cfg``: its expert and gate arguments); deployed, with the
+        ``static_bias`` where the BN's shift goes."""
+        return DynamicConv2d(*args, **kwargs, **conv_cfg, deploy=self.deploy)
+
+    def get_equivalent_kernel_bias(self):
+        raise TypeError('a dynamic conv + BN has no single (kernel, bias): its BN folds into '
+                        'every expert (fuse_experts_bn, or switch_to_deploy)')
 
     @torch.no_grad()
     def _fuse(self):

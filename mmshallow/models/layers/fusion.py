@@ -80,7 +80,7 @@ def identity_kernel(channels: int, groups: int = 1, kernel_size: int = 3,
     # index_put, not item assignment: see avgpool_1x1_to_3x3_s2
     return kernel.index_put((index, index % in_per_group, torch.full_like(index, centre),
                              torch.full_like(index, centre)), torch.ones((), dtype=dtype,
-                                                                       device=device))
+                                                                         device=device))
 
 
 def fuse_bn_identity(norm: nn.Module, groups: int = 1, kernel_size: int = 3) -> Branch:

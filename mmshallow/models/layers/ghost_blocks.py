@@ -18,15 +18,15 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer
 from mmcv.cnn.bricks import DropPath
 
 from mmshallow.registry import MODELS
 from .channels import make_divisible
+from .conv_bn import ConvBN
 from .dynamic_conv import DynamicConvBN
-from .fusion import conv_from_branch, fuse_conv_bn
-from .reparam import ConvBNPair, ReparamContainer, ReparamModule
+from .reparam import ReparamContainer, ReparamModule
+from .se_layer import SELayer
 
 
 def check_static_or_experts(num_experts, none_means: str = 'static convs (GhostNet)') -> None:
@@ -40,30 +40,6 @@ def check_static_or_experts(num_experts, none_means: str = 'static convs (GhostN
                      'uses 4)')
 
 
-class ConvBN(ConvBNPair):
-    """A bias-free ``nn.Conv2d`` and BatchNorm, ``conv`` and ``bn``; fused: ``fused_conv``, one
-    biased conv.
-
-    Args:
-        in_channels, out_channels, kernel_size, stride, padding, groups: as ``nn.Conv2d``.
-        norm_cfg (dict): Norm config; fusion needs BatchNorm. Defaults to ``dict(type='BN')``.
-        deploy (bool): Build the fused structure. Defaults to False.
-        init_cfg (dict, optional): Initialization config. Defaults to None.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int = 0, groups: int = 1, norm_cfg=dict(type='BN'),
-                 deploy: bool = False, init_cfg=None):
-        super().__init__(deploy=deploy, init_cfg=init_cfg)
-        self._set_conv_bn(nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
-                                    groups=groups, bias=deploy), norm_cfg, out_channels)
-
-    def _fuse(self):
-        self.fused_conv = conv_from_branch(
-            fuse_conv_bn(self.conv.weight, self.conv.bias, self.bn), self.conv)
-        del self.conv, self.bn
-
-
 def build_conv_bn(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                   padding: int = 0, groups: int = 1, num_experts: Optional[int] = None,
                   gate: str = 'sigmoid', norm_cfg=dict(type='BN'),
@@ -75,39 +51,12 @@ def build_conv_bn(in_channels: int, out_channels: int, kernel_size: int, stride:
         return DynamicConvBN(in_channels, out_channels, kernel_size, stride, padding,
                              groups=groups, num_experts=num_experts, gate=gate,
                              norm_cfg=norm_cfg, deploy=deploy)
-    return ConvBN(in_channels, out_channels, kernel_size, stride, padding, groups, norm_cfg,
-                  deploy)
+    return ConvBN(in_channels, out_channels, kernel_size, stride, padding, groups,
+                  norm_cfg=norm_cfg, deploy=deploy)
 
 
 def _activation(act_cfg) -> nn.Module:
     return nn.Identity() if act_cfg is None else build_activation_layer(act_cfg)
-
-
-class SqueezeExcite(nn.Module):
-    """GhostNet's squeeze-and-excitation: ``x * hard_sigmoid(conv_expand(act(conv_reduce(
-    GAP(x)))))`` with biased 1x1 convs, hidden width ``make_divisible(channels * se_ratio, 4)``
-    and ``hard_sigmoid(x) = relu6(x + 3) / 6`` (timm's ``SqueezeExcite(gate_fn=hard_sigmoid,
-    divisor=4)`` that the official code uses). Always static.
-
-    Args:
-        channels (int): Input and output channels.
-        se_ratio (float): Hidden width ratio. Defaults to 0.25.
-        act_cfg (dict): Activation between the convs (ReLU in GhostNet, hard swish in
-            ParameterNet). Defaults to ``dict(type='ReLU')``.
-        divisor (int): Round the hidden width to a multiple of this. Defaults to 4.
-    """
-
-    def __init__(self, channels: int, se_ratio: float = 0.25, act_cfg=dict(type='ReLU'),
-                 divisor: int = 4):
-        super().__init__()
-        hidden = make_divisible(channels * se_ratio, divisor)
-        self.conv_reduce = nn.Conv2d(channels, hidden, 1, bias=True)
-        self.act = build_activation_layer(act_cfg)
-        self.conv_expand = nn.Conv2d(hidden, channels, 1, bias=True)
-
-    def forward(self, x):
-        scale = self.conv_expand(self.act(self.conv_reduce(F.adaptive_avg_pool2d(x, 1))))
-        return x * F.hardsigmoid(scale)
 
 
 @MODELS.register_module()
@@ -168,9 +117,10 @@ class GhostBottleneck(ReparamContainer):
 
     ``ghost1`` expands to ``mid_channels`` with the activation; a stride-2 bottleneck then has
     a static depthwise ``dw_kernel_size`` conv + BN (``conv_dw``); an optional
-    :class:`SqueezeExcite`; ``ghost2`` projects to ``out_channels`` without activation. The
-    shortcut is the identity when the shape is kept, else a depthwise ``dw_kernel_size`` conv
-    (stride ``stride``) + BN and a 1x1 conv + BN, both dynamic with ``num_experts``.
+    :class:`SELayer` (GhostNet's, with a hard-sigmoid gate); ``ghost2`` projects to
+    ``out_channels`` without activation. The shortcut is the identity when the shape is kept,
+    else a depthwise ``dw_kernel_size`` conv (stride ``stride``) + BN and a 1x1 conv + BN, both
+    dynamic with ``num_experts``.
 
     Args:
         in_channels (int): Input channels.
@@ -205,7 +155,10 @@ class GhostBottleneck(ReparamContainer):
         self.conv_dw = ConvBN(mid_channels, mid_channels, dw_kernel_size, stride, padding,
                               groups=mid_channels, norm_cfg=norm_cfg,
                               deploy=deploy) if stride > 1 else None
-        self.se = SqueezeExcite(mid_channels, se_ratio, act_cfg) if se_ratio else None
+        # timm's SqueezeExcite(gate_fn=hard_sigmoid, divisor=4), as the official code
+        self.se = SELayer(mid_channels, act_cfg=act_cfg, gate_cfg=dict(type=nn.Hardsigmoid),
+                          hidden_channels=make_divisible(mid_channels * se_ratio, 4)
+                          ) if se_ratio else None
         self.ghost2 = GhostModule(mid_channels, out_channels, act_cfg=None, **conv)
         if in_channels == out_channels and stride == 1:
             self.shortcut = nn.Identity()

@@ -7,11 +7,11 @@ per-input BNs of fusion blocks and the channel shuffles.
 """
 import torch
 import torch.nn as nn
-from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
+from mmcv.cnn import build_activation_layer, build_norm_layer
 
 from mmshallow.registry import MODELS
-from .fusion import (avgpool_1x1_to_3x3_s2, conv_from_branch, fuse_conv_bn, pad_kernel,
-                     sum_branches)
+from .conv_bn import ConvBN
+from .fusion import avgpool_1x1_to_3x3_s2, conv_from_branch, pad_kernel, sum_branches
 from .reparam import ReparamModule
 
 
@@ -40,13 +40,13 @@ class _TwoBranchConv(ReparamModule):
             self.fused_conv = nn.Conv2d(in_channels, out_channels, 3, stride, 1, groups=groups,
                                         bias=True)
             return
-        conv = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None, groups=groups)
-        self.branch_3x3 = ConvModule(in_channels, out_channels, 3, stride, 1, **conv)
+        conv = dict(groups=groups, conv_cfg=conv_cfg, norm_cfg=norm_cfg, kaiming_init=True)
+        self.branch_3x3 = ConvBN(in_channels, out_channels, 3, stride, 1, **conv)
         if stride == 2:
             self.branch_1x1 = nn.Sequential(nn.AvgPool2d(2, 2),
-                                            ConvModule(in_channels, out_channels, 1, **conv))
+                                            ConvBN(in_channels, out_channels, 1, **conv))
         else:
-            self.branch_1x1 = ConvModule(in_channels, out_channels, 1, **conv)
+            self.branch_1x1 = ConvBN(in_channels, out_channels, 1, **conv)
 
     def forward(self, x):
         if self.deploy:
@@ -58,17 +58,14 @@ class _TwoBranchConv(ReparamModule):
         return self.branch_3x3(x) + self.branch_1x1(x)
 
     def _fuse(self):
-        conv3 = self.branch_3x3
-        branches = [fuse_conv_bn(conv3.conv.weight, conv3.conv.bias, conv3.norm)]
-        if self.stride == 2:
-            conv1 = self.branch_1x1[1]
-            kernel, bias = fuse_conv_bn(conv1.conv.weight, conv1.conv.bias, conv1.norm)
-            branches.append((avgpool_1x1_to_3x3_s2(kernel), bias))
+        if self.stride == 2:  # AvgPool2d(2) then the 1x1: a 3x3/s2 kernel
+            kernel, bias = self.branch_1x1[1].get_equivalent_kernel_bias()
+            kernel = avgpool_1x1_to_3x3_s2(kernel)
         else:
-            conv1 = self.branch_1x1
-            kernel, bias = fuse_conv_bn(conv1.conv.weight, conv1.conv.bias, conv1.norm)
-            branches.append((pad_kernel(kernel, 3), bias))
-        self.fused_conv = conv_from_branch(sum_branches(branches), conv3.conv)
+            kernel, bias = self.branch_1x1.get_equivalent_kernel_bias()
+            kernel = pad_kernel(kernel, 3)
+        branches = [self.branch_3x3.get_equivalent_kernel_bias(), (kernel, bias)]
+        self.fused_conv = conv_from_branch(sum_branches(branches), self.branch_3x3.conv)
         del self.branch_3x3, self.branch_1x1
 
 

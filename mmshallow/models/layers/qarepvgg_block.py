@@ -1,4 +1,4 @@
-from mmcv.cnn import ConvModule, build_conv_layer, build_norm_layer
+from mmcv.cnn import build_conv_layer, build_norm_layer
 
 from mmshallow.registry import MODELS
 from .fusion import conv_from_branch, fuse_conv_bn, identity_kernel, pad_kernel, sum_branches
@@ -34,9 +34,7 @@ class QARepVGGBlock(RepVGGBlock):
     """
 
     def _build_branches(self, conv_cfg, norm_cfg) -> None:
-        self.branch_3x3 = ConvModule(self.in_channels, self.out_channels, 3, self.stride, 1,
-                                     conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None,
-                                     groups=self.groups)
+        self.branch_3x3 = self._conv_bn(3, conv_cfg, norm_cfg)
         self.branch_1x1 = build_conv_layer(conv_cfg, self.in_channels, self.out_channels, 1,
                                            stride=self.stride, padding=0, groups=self.groups,
                                            bias=False)
@@ -52,8 +50,7 @@ class QARepVGGBlock(RepVGGBlock):
 
     def get_equivalent_kernel_bias(self):
         """The fused 3x3 ``(kernel, bias)``; differentiable, so usable during training too."""
-        kernel_3x3, bias = fuse_conv_bn(self.branch_3x3.conv.weight, self.branch_3x3.conv.bias,
-                                        self.branch_3x3.norm)
+        kernel_3x3, bias = self.branch_3x3.get_equivalent_kernel_bias()
         zero = bias.new_zeros(self.out_channels)
         branches = [(kernel_3x3, bias), (pad_kernel(self.branch_1x1.weight, 3), zero)]
         if self.has_identity:

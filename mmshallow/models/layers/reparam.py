@@ -6,11 +6,12 @@ Protocol: a re-parameterizable module is built either train-time (several branch
 named by ``fused_name``, which lets a load tell a train-time checkpoint from a deploy one.
 """
 import inspect
+import warnings
 from typing import Optional
 
 import torch.nn as nn
-from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule, is_model_wrapper
+from torch.nn.modules.batchnorm import _BatchNorm
 
 CONVERT_TOOL = 'tools/reparameterize.py CONFIG CHECKPOINT OUT'
 
@@ -92,23 +93,6 @@ class ReparamContainer(ReparamModule):
         reparameterize_children(self)
 
 
-class ConvBNPair(ReparamModule):
-    """A conv followed by BatchNorm (``conv``, ``bn``); deployed, the conv alone with the BN
-    folded in (``fused_conv``). Subclasses pass the conv they build and implement ``_fuse``."""
-
-    def _set_conv_bn(self, conv: nn.Module, norm_cfg: dict, channels: int) -> None:
-        if self.deploy:
-            self.fused_conv = conv
-        else:
-            self.conv = conv
-            self.bn = build_norm_layer(norm_cfg, channels)[1]
-
-    def forward(self, x):
-        if self.deploy:
-            return self.fused_conv(x)
-        return self.bn(self.conv(x))
-
-
 def _takes_no_arguments(method) -> bool:
     try:
         params = inspect.signature(method).parameters.values()
@@ -158,9 +142,22 @@ def reparameterize(model: nn.Module) -> nn.Module:
 
     Works on a backbone, a neck, a whole mmdet detector or mmpretrain classifier and on
     wrapped models (DDP, MMDistributedDataParallel). Idempotent. Call it in eval mode only after
-    training: fusion uses the BatchNorm running statistics and cannot be undone.
+    training: fusion uses the BatchNorm running statistics and cannot be undone; a model in
+    ``train()`` mode (a BatchNorm in training mode) gets a warning, since its unfused BNs
+    normalize with batch statistics, which the fused convs do not.
+
+    Raises:
+        TypeError: if ``model`` is not an ``nn.Module``.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f'reparameterize(model) takes an nn.Module (a backbone, neck, whole '
+                        f'or wrapped model), got {type(model).__name__}')
     root = unwrap_model(model)
+    if any(m.training for m in root.modules() if isinstance(m, _BatchNorm)):
+        warnings.warn(
+            f'reparameterize: the {type(root).__name__} is in train() mode, where its '
+            'BatchNorms use batch statistics; the fused model equals the unfused one only in '
+            'eval mode: call model.eval() first', UserWarning, stacklevel=2)
     replacement = _fuse_module(root)
     if replacement is not None:
         raise TypeError(

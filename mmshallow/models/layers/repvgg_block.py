@@ -1,9 +1,9 @@
-import torch.utils.checkpoint as cp
-from mmcv.cnn import ConvModule, build_activation_layer, build_conv_layer, build_norm_layer
+from mmcv.cnn import build_activation_layer, build_conv_layer, build_norm_layer
 
 from mmshallow.registry import MODELS
-from .fusion import (conv_from_branch, fuse_bn_identity, fuse_conv_bn, pad_kernel,
-                     sum_branches)
+from .checkpointing import checkpointed
+from .conv_bn import ConvBN
+from .fusion import conv_from_branch, fuse_bn_identity, pad_kernel, sum_branches
 from .reparam import ReparamModule
 from .se_layer import SELayer
 
@@ -54,12 +54,14 @@ class RepVGGBlock(ReparamModule):
     def has_identity(self) -> bool:
         return self.in_channels == self.out_channels and self.stride == 1
 
+    def _conv_bn(self, kernel_size: int, conv_cfg, norm_cfg) -> ConvBN:
+        return ConvBN(self.in_channels, self.out_channels, kernel_size, self.stride,
+                      kernel_size // 2, self.groups, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+                      kaiming_init=True)
+
     def _build_branches(self, conv_cfg, norm_cfg) -> None:
-        conv = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None, groups=self.groups)
-        self.branch_3x3 = ConvModule(self.in_channels, self.out_channels, 3, self.stride, 1,
-                                     **conv)
-        self.branch_1x1 = ConvModule(self.in_channels, self.out_channels, 1, self.stride, 0,
-                                     **conv)
+        self.branch_3x3 = self._conv_bn(3, conv_cfg, norm_cfg)
+        self.branch_1x1 = self._conv_bn(1, conv_cfg, norm_cfg)
         self.branch_norm = (build_norm_layer(norm_cfg, self.in_channels)[1]
                             if self.has_identity else None)
 
@@ -76,21 +78,13 @@ class RepVGGBlock(ReparamModule):
         return out if self.se_layer is None else self.se_layer(out)
 
     def forward(self, x):
-        if self.with_cp and x.requires_grad:
-            out = cp.checkpoint(self._inner_forward, x, use_reentrant=False)
-        else:
-            out = self._inner_forward(x)
-        return self.act(out)
+        return self.act(checkpointed(self._inner_forward, x, self.with_cp))
 
     def get_equivalent_kernel_bias(self):
         """The fused 3x3 ``(kernel, bias)``; differentiable, so usable during training too."""
-        branches = [
-            fuse_conv_bn(self.branch_3x3.conv.weight, self.branch_3x3.conv.bias,
-                         self.branch_3x3.norm),
-            fuse_conv_bn(self.branch_1x1.conv.weight, self.branch_1x1.conv.bias,
-                         self.branch_1x1.norm),
-        ]
-        branches[1] = (pad_kernel(branches[1][0], 3), branches[1][1])
+        kernel_1x1, bias_1x1 = self.branch_1x1.get_equivalent_kernel_bias()
+        branches = [self.branch_3x3.get_equivalent_kernel_bias(),
+                    (pad_kernel(kernel_1x1, 3), bias_1x1)]
         if self.branch_norm is not None:
             branches.append(fuse_bn_identity(self.branch_norm, self.groups, 3))
         return sum_branches(branches)

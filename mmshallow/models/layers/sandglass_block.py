@@ -6,16 +6,15 @@ Nothing here is re-parameterizable: the block is a plain module.
 """
 import math
 from numbers import Real
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
-import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 
 from mmshallow.registry import MODELS
 from .channels import make_divisible
-
+from .checkpointing import checkpointed
 
 _ALLOWED_MULTIPLIERS = ('a number in (0, 1] with channels * multiplier an integer: 1, 1/2, 1/3 '
                         "or 1/6 (the paper's) where they divide the channels")
@@ -44,6 +43,22 @@ def identity_channel_count(channels: int, multiplier: float) -> int:
             f'{channels * multiplier:g} of the {channels} channels of a residual sandglass '
             f'block, not an integer; use {_ALLOWED_MULTIPLIERS}')
     return count
+
+
+def sandglass_layout(in_channels: int, out_channels: int, stride: int, expand_ratio: int,
+                     keep_3x3: bool) -> Tuple[bool, bool, bool]:
+    """``(with_dw_in, with_dw_out, residual)`` of a :class:`SandGlassBlock`: which of its
+    depthwise convs exist and whether it adds the residual, case by case as the authors'
+    ``SGBlock`` decides (see the class docstring)."""
+    if stride not in (1, 2):
+        raise ValueError(f'SandGlassBlock stride {stride!r} not allowed: 1 or 2')
+    if isinstance(expand_ratio, bool) or not isinstance(expand_ratio, int) or expand_ratio < 1:
+        raise ValueError(f'SandGlassBlock expand_ratio {expand_ratio!r} must be an int >= 1')
+    if expand_ratio == 2:
+        return True, True, False
+    if in_channels != out_channels and not keep_3x3:
+        return False, stride == 2, False
+    return True, True, in_channels == out_channels and stride == 1 and not keep_3x3
 
 
 @MODELS.register_module()
@@ -99,30 +114,16 @@ class SandGlassBlock(BaseModule):
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU6'), with_cp: bool = False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        if stride not in (1, 2):
-            raise ValueError(f'SandGlassBlock stride {stride!r} not allowed: 1 or 2')
-        if isinstance(expand_ratio, bool) or not isinstance(expand_ratio, int) \
-                or expand_ratio < 1:
-            raise ValueError(f'SandGlassBlock expand_ratio {expand_ratio!r} must be an int >= 1')
+        with_dw_in, with_dw_out, residual = sandglass_layout(in_channels, out_channels, stride,
+                                                             expand_ratio, keep_3x3)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.stride = stride
-        self.expand_ratio = expand_ratio
-        self.keep_3x3 = keep_3x3
         self.with_cp = with_cp
-
         hidden = in_channels // expand_ratio
         if hidden < out_channels / 6:
             hidden = make_divisible(math.ceil(out_channels / 6), 16)
         self.hidden_channels = hidden
-
-        if expand_ratio == 2:
-            with_dw_in, with_dw_out, residual = True, True, False
-        elif in_channels != out_channels and not keep_3x3:
-            with_dw_in, with_dw_out, residual = False, stride == 2, False
-        else:
-            with_dw_in, with_dw_out = True, True
-            residual = in_channels == out_channels and stride == 1 and not keep_3x3
 
         conv = dict(norm_cfg=norm_cfg)
         self.dw_in = ConvModule(in_channels, in_channels, 3, 1, 1, groups=in_channels,
@@ -157,6 +158,4 @@ class SandGlassBlock(BaseModule):
         return torch.cat([out[:, :n] + x[:, :n], out[:, n:]], dim=1)
 
     def forward(self, x):
-        if self.with_cp and x.requires_grad:
-            return cp.checkpoint(self._inner_forward, x, use_reentrant=False)
-        return self._inner_forward(x)
+        return checkpointed(self._inner_forward, x, self.with_cp)

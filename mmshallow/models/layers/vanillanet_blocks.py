@@ -9,7 +9,6 @@ the activation is the identity and the two convs merge into one. λ is a persist
 ``act_lambda``, of each module that uses it, so checkpoints and EMA copies carry it; it is gone
 after fusion (the deploy structure has no λ).
 """
-from collections import OrderedDict
 from numbers import Real
 from typing import Optional
 
@@ -19,20 +18,19 @@ import torch.nn.functional as F
 from mmengine.model.weight_init import trunc_normal_
 
 from mmshallow.registry import MODELS
-from .fusion import conv_from_branch, fuse_conv_bn, merge_1x1_after_kxk
-from .reparam import NotFusableYetError, ReparamModule
+from .conv_bn import ConvBN
+from .fusion import Branch, conv_from_branch, fuse_conv_bn, merge_1x1_after_kxk
+from .reparam import NotFusableYetError, ReparamModule, reparameterize_children
 
 #: BatchNorm eps of every VanillaNet BN (official code).
 BN_EPS = 1e-6
 
 
 def conv_bn(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-            padding: int = 0) -> nn.Sequential:
-    """A biased conv then ``BatchNorm2d(eps=1e-6)``, as ``conv`` / ``bn`` (ConvModule's names,
-    without its warning about a conv bias before BN: the official convs have one)."""
-    return nn.Sequential(OrderedDict(
-        conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=True),
-        bn=nn.BatchNorm2d(out_channels, eps=BN_EPS)))
+            padding: int = 0) -> ConvBN:
+    """VanillaNet's conv + BN: the conv biased (the official convs are), ``eps=1e-6``."""
+    return ConvBN(in_channels, out_channels, kernel_size, stride, padding, bias=True,
+                  norm_cfg=dict(type='BN', eps=BN_EPS))
 
 
 def register_act_lambda(module: nn.Module) -> None:
@@ -144,10 +142,11 @@ class SeriesActivation(ReparamModule):
         del self.weight, self.bn
 
 
-class _DeepTrainingConvs(ReparamModule):
-    """What VanillaNet's stem and blocks share: ``conv1 + BN -> leaky_relu(λ) -> conv2 (1x1) +
-    BN``, merged into one conv with ``conv1``'s geometry once λ = 1, then the series
-    activation (``self.act``)."""
+class DeepTrainingConvs(ReparamModule):
+    """What VanillaNet's stem, blocks and classifier share: ``conv1`` (a conv + BN),
+    ``leaky_relu(λ)``, ``conv2`` (a 1x1 conv + BN; the classifier's has no BN), merged into one
+    conv with ``conv1``'s geometry once λ = 1, ``fused_conv``. What else the module holds
+    (the series activation) is fused with it."""
 
     def _convs(self, x):
         if self.deploy:
@@ -157,16 +156,19 @@ class _DeepTrainingConvs(ReparamModule):
     def check_fusable(self):
         check_act_lambda_is_one(self)
 
+    def _second_branch(self) -> Branch:
+        return self.conv2.get_equivalent_kernel_bias()
+
     def _fuse(self):
-        first = fuse_conv_bn(self.conv1.conv.weight, self.conv1.conv.bias, self.conv1.bn)
-        second = fuse_conv_bn(self.conv2.conv.weight, self.conv2.conv.bias, self.conv2.bn)
-        self.fused_conv = conv_from_branch(merge_1x1_after_kxk(first, second), self.conv1.conv)
+        merged = merge_1x1_after_kxk(self.conv1.get_equivalent_kernel_bias(),
+                                     self._second_branch())
+        self.fused_conv = conv_from_branch(merged, self.conv1.conv)
         del self.conv1, self.conv2, self.act_lambda
-        self.act.switch_to_deploy()
+        reparameterize_children(self)
 
 
 @MODELS.register_module()
-class VanillaBlock(_DeepTrainingConvs):
+class VanillaBlock(DeepTrainingConvs):
     """VanillaNet's stage: ``SeriesAct(Pool(BN(conv1x1(A'(BN(conv1x1 x))))))``.
 
     Train-time: a 1x1 conv (in -> in, bias) + BN, the deep-training activation
@@ -207,7 +209,7 @@ class VanillaBlock(_DeepTrainingConvs):
 
 
 @MODELS.register_module()
-class VanillaStem(_DeepTrainingConvs):
+class VanillaStem(DeepTrainingConvs):
     """VanillaNet's stem: ``SeriesAct(BN(conv1x1(A'(BN(conv4x4 x)))))``.
 
     Train-time: a 4x4 conv (``stride``, ``padding``, bias) + BN, ``leaky_relu(x, λ)``, a 1x1

@@ -5,6 +5,7 @@ from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 
 from mmshallow.registry import MODELS
+from .inputs import last_input
 
 
 @MODELS.register_module()
@@ -39,10 +40,5 @@ class GhostNetClsNeck(BaseModule):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, inputs):
-        x = inputs[-1] if isinstance(inputs, (tuple, list)) else inputs
-        if x.shape[1] != self.in_channels:
-            raise ValueError(f'GhostNetClsNeck was built for in_channels={self.in_channels} '
-                             f'but got {x.shape[1]} channels; set in_channels to the '
-                             "backbone's last out_channels")
-        x = self.act(self.conv_head(self.pool(x)))
+        x = self.act(self.conv_head(self.pool(last_input(self, inputs, self.in_channels))))
         return (self.dropout(torch.flatten(x, 1)), )

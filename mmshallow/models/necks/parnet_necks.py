@@ -1,5 +1,6 @@
 """Detection necks built from ParNet's blocks (re-parameterizable like the backbone)."""
-from typing import List, Sequence
+from functools import partial
+from typing import Callable, Sequence
 
 import torch.nn as nn
 import torch.nn.functional as F
@@ -7,15 +8,11 @@ import torch.nn.functional as F
 from mmshallow.registry import MODELS
 from ..layers.parnet_blocks import ParNetDownsampleBlock, ParNetFusionBlock, RepVGGSSEBlock
 from ..layers.reparam import ReparamContainer
+from .inputs import check_input_channels
 
 
-def _check_inputs(neck: nn.Module, inputs: Sequence, in_channels: List[int]) -> None:
-    channels = [x.shape[1] for x in inputs]
-    if channels != list(in_channels):
-        raise ValueError(
-            f'{type(neck).__name__} was built for in_channels={list(in_channels)} but got '
-            f'{len(inputs)} inputs with channels {channels}; set in_channels to the '
-            "backbone's out_channels at its out_indices")
+def _repeat(count: int, build: Callable[[], nn.Module]) -> nn.ModuleList:
+    return nn.ModuleList(build() for _ in range(count))
 
 
 @MODELS.register_module()
@@ -52,28 +49,22 @@ class ParNetFusionNeck(ReparamContainer):
                              f'in_channels={in_channels!r}')
         self.in_channels = list(in_channels)
         self.out_channels = out_channels
-        levels = len(in_channels)
         cfg = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, deploy=deploy)
         self.laterals = nn.ModuleList(
             ParNetDownsampleBlock(c, out_channels, stride=1, **cfg) for c in in_channels)
-        self.top_down_fusions = nn.ModuleList(
-            ParNetFusionBlock(out_channels, out_channels, stride=1, **cfg)
-            for _ in range(levels - 1))
-        self.top_down_blocks = nn.ModuleList(
-            RepVGGSSEBlock(out_channels, conv_cfg, norm_cfg, act_cfg, deploy)
-            for _ in range(levels - 1))
-        self.downsamples = nn.ModuleList(
-            ParNetDownsampleBlock(out_channels, out_channels, stride=2, **cfg)
-            for _ in range(levels - 1))
-        self.bottom_up_fusions = nn.ModuleList(
-            ParNetFusionBlock(out_channels, out_channels, stride=1, **cfg)
-            for _ in range(levels - 1))
-        self.bottom_up_blocks = nn.ModuleList(
-            RepVGGSSEBlock(out_channels, conv_cfg, norm_cfg, act_cfg, deploy)
-            for _ in range(levels - 1))
+        # one of each between two adjacent levels, built in this order (seeded inits)
+        gaps = len(in_channels) - 1
+        fusion = partial(ParNetFusionBlock, out_channels, out_channels, stride=1, **cfg)
+        block = partial(RepVGGSSEBlock, out_channels, **cfg)
+        self.top_down_fusions = _repeat(gaps, fusion)
+        self.top_down_blocks = _repeat(gaps, block)
+        self.downsamples = _repeat(
+            gaps, partial(ParNetDownsampleBlock, out_channels, out_channels, stride=2, **cfg))
+        self.bottom_up_fusions = _repeat(gaps, fusion)
+        self.bottom_up_blocks = _repeat(gaps, block)
 
     def forward(self, inputs):
-        _check_inputs(self, inputs, self.in_channels)
+        check_input_channels(self, inputs, self.in_channels)
         laterals = [lateral(x) for lateral, x in zip(self.laterals, inputs)]
         # top-down: coarse to fine
         top_down = [laterals[-1]]
@@ -125,7 +116,7 @@ class ParNetDownsampleNeck(ReparamContainer):
             for c_in, c_out in zip(channels[:-1], channels[1:]))
 
     def forward(self, inputs):
-        _check_inputs(self, inputs, self.in_channels)
+        check_input_channels(self, inputs, self.in_channels)
         outs = list(inputs)
         for block in self.extra_levels:
             x = outs[-1]

@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 
 import mmshallow
 from mmshallow.engine import DeepTrainingHook
-from mmshallow.models import VanillaNet, VanillaNetClsNeck
+from mmshallow.models import VanillaNet, VanillaNetClassifier
 from mmshallow.testing import RandomImages, relative_error
 
 ARCH = dict(dims=[8, 16, 16], strides=[2, 1])
@@ -23,7 +23,7 @@ class TinyVanillaNet(BaseModel):
     def __init__(self, deploy=False):
         super().__init__()
         self.backbone = VanillaNet(ARCH, act_num=1, deploy=deploy)
-        self.neck = VanillaNetClsNeck(16, 2, deploy=deploy)
+        self.neck = VanillaNetClassifier(16, 2, deploy=deploy)
 
     def forward(self, inputs, labels=None, mode='tensor'):
         logits = self.neck(self.backbone(inputs))[0]

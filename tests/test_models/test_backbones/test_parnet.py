@@ -5,9 +5,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmshallow
 from mmshallow.models import ParNet
-from mmshallow.models.layers import (ParNetDownsampleBlock, ParNetFusionBlock, RepVGGSSEBlock,
-                                     channel_shuffle, interleave)
-from mmshallow.models.layers.parnet_blocks import _TwoBranchConv
+from mmshallow.models.layers import ParNetDownsampleBlock, ParNetFusionBlock, RepVGGSSEBlock
+from mmshallow.models.layers.parnet_blocks import _TwoBranchConv, channel_shuffle, interleave
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 # Official code (imankgoyal/NonDeepNetworks SimpNet), backbone + 1000-class FC.
@@ -156,7 +155,7 @@ def test_reparameterize_fuses_every_parnet_block_exactly_once(monkeypatch):
         original(self)
 
     monkeypatch.setattr(_TwoBranchConv, '_fuse', counting_fuse)
-    model = ParNet('s')
+    model = ParNet('s').eval()
     two_branch = [m for m in model.modules() if isinstance(m, _TwoBranchConv)]
     mmshallow.reparameterize(model)
     assert len(calls) == len(two_branch) == len({id(m) for m in calls})
@@ -173,24 +172,14 @@ def test_input_not_divisible_by_32_is_a_clear_error():
         block(torch.rand(1, 4, 7, 8))
 
 
-def test_bad_arch_and_indices():
+def test_bad_arch():
     with pytest.raises(ValueError, match="arch 'xxl' not in ParNet archs: s, m, l, xl, cifar"):
         ParNet('xxl')
-    with pytest.raises(ValueError, match=r'out_indices 4 out of range .* allowed -4..3'):
-        ParNet('s', out_indices=(4, ))
-    with pytest.raises(ValueError, match=r'frozen_stages 5 out of range'):
-        ParNet('s', frozen_stages=5)
     with pytest.raises(ValueError, match='4 channels and 3 stream depths'):
         ParNet(dict(channels=(8, 16, 32)))
-
-
-def test_frozen_stages_and_norm_eval():
-    model = ParNet('s', frozen_stages=1, norm_eval=True)
-    model.train()
-    assert not any(p.requires_grad for p in model.inits[0].parameters())
-    assert not any(p.requires_grad for p in model.streams[0].parameters())
-    assert all(p.requires_grad for p in model.streams[1].parameters())
-    assert not any(m.training for m in model.modules() if isinstance(m, _BatchNorm))
+    with pytest.raises(TypeError, match='ParNet arch dict has unknown key.s. depths: allowed '
+                                        'channels, num_blocks, stem_strides'):
+        ParNet(dict(channels=(8, 16, 32, 64), depths=(1, 1, 1)))
 
 
 def test_train_time_weights_into_deploy_model_names_the_tool():

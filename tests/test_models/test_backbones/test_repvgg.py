@@ -87,37 +87,29 @@ def test_train_time_checkpoint_into_deploy_backbone_names_the_tool():
         RepVGG('A0').load_state_dict(deploy_state)
 
 
-@pytest.mark.parametrize('frozen_stages', [0, 2, 4])
-def test_frozen_stages_freeze_stem_and_first_stages(frozen_stages):
-    model = RepVGG('A0', frozen_stages=frozen_stages)
-    model.train()
-    parts = [model.stem, *model.stages]
-    for i, part in enumerate(parts):
-        frozen = i <= frozen_stages
-        assert all(p.requires_grad != frozen for p in part.parameters())
-        assert all(m.training != frozen for m in part.modules())
-
-
-def test_norm_eval_keeps_bn_in_eval_mode():
-    model = RepVGG('A0', norm_eval=True)
-    model.train()
-    bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
-    assert bns and not any(bn.training for bn in bns)
-    assert model.stages[0][0].branch_3x3.conv.training
-
-
-def test_with_cp_trains():
+def test_with_cp_checkpoints_every_block_in_training_only(checkpoint_calls):
     model = RepVGG('A0', out_indices=(3, ), with_cp=True)
     model.train()
     out = model(torch.rand(2, 3, 32, 32, requires_grad=True))[0]
+    blocks = [model.stem, *[block for stage in model.stages for block in stage]]
+    assert checkpoint_calls == [block._inner_forward for block in blocks]
     out.mean().backward()
     assert model.stem.branch_3x3.conv.weight.grad is not None
+    with torch.no_grad():
+        model.eval()(torch.rand(1, 3, 32, 32))
+    assert len(checkpoint_calls) == len(blocks)
 
 
-def test_init_weights_runs():
+def test_default_init_cfg_is_kaiming_fan_out_and_bn_one():
+    torch.manual_seed(0)
     model = RepVGG('A0')
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.data.fill_(3)
     model.init_weights()
-    assert torch.all(model.stem.branch_3x3.bn.weight == 1)
+    conv = model.stages[2][1].branch_3x3.conv  # 3x3, 192 -> 192: std sqrt(2 / (9 * 192))
+    assert conv.weight.std().item() == pytest.approx((2 / (9 * 192))**0.5, rel=0.05)
+    assert all((m.weight == 1).all() for m in model.modules() if isinstance(m, nn.BatchNorm2d))
 
 
 def test_custom_arch_dict():
@@ -133,13 +125,13 @@ def test_unknown_arch_lists_the_valid_ones():
         RepVGG(dict(num_blocks=[1]))
 
 
-@pytest.mark.parametrize('out_indices', [(4, ), (-5, ), (0, 7)])
-def test_out_indices_out_of_range(out_indices):
-    with pytest.raises(ValueError, match=r'out_indices .* out of range .* allowed -4..3'):
-        RepVGG('A0', out_indices=out_indices)
-
-
-@pytest.mark.parametrize('frozen_stages', [-2, 5])
-def test_frozen_stages_out_of_range(frozen_stages):
-    with pytest.raises(ValueError, match=r'frozen_stages .* allowed -1 \(none\), 0 \(stem\) .. 4'):
-        RepVGG('A0', frozen_stages=frozen_stages)
+def test_arch_dict_with_an_unknown_key_is_refused():
+    """mmpretrain spells the grouped layers ``group_layer_map``; ignoring it would build an
+    ungrouped model."""
+    arch = dict(num_blocks=[1, 1], width_factor=[0.5, 1], group_layer_map={1: 2})
+    with pytest.raises(TypeError, match='RepVGG arch dict has unknown key.s. group_layer_map: '
+                                        'allowed num_blocks, width_factor, group_layers, '
+                                        'se_ratio'):
+        RepVGG(arch)
+    arch = dict(num_blocks=[1, 1], width_factor=[0.5, 1], group_layers={2: 2})
+    assert RepVGG(arch).stages[1][0].groups == 2

@@ -6,7 +6,7 @@ import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmshallow
-from mmshallow.models import VanillaNet, VanillaNetClsNeck
+from mmshallow.models import VanillaNet, VanillaNetClassifier
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 ARCHS = list(VanillaNet.arch_settings)
@@ -25,8 +25,8 @@ OFFICIAL_GFLOPS = {'5': 5.2, '13': 11.9, '13-1.5x': 26.5, '13-1.5x-ada': 48.9}
 def classifier(arch, deploy=False, **kwargs):
     """The official ImageNet model: backbone + head (as our neck)."""
     backbone = VanillaNet(arch, deploy=deploy, **kwargs)
-    return nn.Sequential(backbone, VanillaNetClsNeck(backbone.out_channels[-1], 1000,
-                                                     deploy=deploy))
+    return nn.Sequential(backbone, VanillaNetClassifier(backbone.out_channels[-1], 1000,
+                                                        deploy=deploy))
 
 
 def count(model):
@@ -213,7 +213,7 @@ def test_custom_arch_dict():
         model(torch.rand(1, 3, 64, 64))
 
 
-def test_bad_arch_and_indices():
+def test_bad_arch():
     with pytest.raises(ValueError, match="arch '14' not in VanillaNet archs: 5, 6, 7, 8, 9, 10, "
                                          "11, 12, 13, 13-1.5x, 13-1.5x-ada"):
         VanillaNet('14')
@@ -223,25 +223,10 @@ def test_bad_arch_and_indices():
         VanillaNet(dict(dims=[8, 16], strides=[2, 2]))
     with pytest.raises(ValueError, match='one ada_pool per stage'):
         VanillaNet(dict(dims=[8, 16, 32], strides=[2, 2], ada_pool=[0]))
-    with torch.device('meta'):
-        with pytest.raises(ValueError, match=r'out_indices 3 out of range .* allowed -3..2'):
-            VanillaNet('5', out_indices=(3, ))
-        with pytest.raises(ValueError, match=r'out_indices -12 out of range .* allowed -11..10'):
-            VanillaNet('13', out_indices=(-12, ))
-        with pytest.raises(ValueError, match='frozen_stages 4 out of range'):
-            VanillaNet('5', frozen_stages=4)
-
-
-def test_frozen_stages_and_norm_eval():
-    arch = dict(dims=[8, 16, 16, 32], strides=[2, 1, 2])
-    model = VanillaNet(arch, frozen_stages=2, norm_eval=True)
-    model.train()
-    for part in (model.stem, model.stages[0], model.stages[1]):
-        assert not any(p.requires_grad for p in part.parameters())
-        assert not part.training
-    assert all(p.requires_grad for p in model.stages[2].parameters())
-    assert not any(m.training for m in model.modules() if isinstance(m, _BatchNorm))
-    assert model.stages[2].training
+    with pytest.raises(TypeError, match='VanillaNet arch dict has unknown key.s. act_num: allowed '
+                                        'dims, strides, ada_pool, stem_stride, stem_padding, '
+                                        'input_size'):
+        VanillaNet(dict(dims=[8, 16], strides=[2], act_num=1))
 
 
 def test_official_init():

@@ -4,7 +4,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import mmshallow
-from mmshallow.models.layers import DynamicConv2d, DynamicConvBN, fuse_experts_bn
+from mmshallow.models.layers import DynamicConv2d, DynamicConvBN
+from mmshallow.models.layers.fusion import fuse_experts_bn
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 TOL = 1e-5

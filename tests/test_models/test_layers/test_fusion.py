@@ -3,9 +3,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmshallow.models.layers import (avgpool_1x1_to_3x3_s2, conv_from_branch, fuse_bn_identity,
-                                     fuse_conv_bn, identity_kernel, merge_1x1_after_kxk,
-                                     merge_kxk_after_1x1, pad_kernel, sum_branches)
+from mmshallow.models.layers.fusion import (avgpool_1x1_to_3x3_s2, conv_from_branch,
+                                            fuse_bn_identity, fuse_conv_bn, identity_kernel,
+                                            merge_1x1_after_kxk, merge_kxk_after_1x1, pad_kernel,
+                                            sum_branches)
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 TOL = 1e-5

@@ -5,9 +5,8 @@ import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmshallow
-from mmshallow.models.layers import (DynamicConv2d, DynamicConvBN, GhostBottleneck, GhostModule,
-                                     SqueezeExcite)
-from mmshallow.models.layers.ghost_blocks import ConvBN
+from mmshallow.models.layers import (ConvBN, DynamicConv2d, DynamicConvBN, GhostBottleneck,
+                                     GhostModule, SELayer)
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 
@@ -47,13 +46,16 @@ def test_ghost_module_slices_to_odd_widths_and_takes_other_ratios():
         GhostModule(4, 8, ratio=1)
 
 
-def test_squeeze_excite_hidden_width_and_hard_sigmoid_gate():
+def test_bottleneck_se_has_ghostnets_hidden_width_and_hard_sigmoid_gate():
     torch.manual_seed(0)
-    se = SqueezeExcite(120, 0.25, act_cfg=dict(type='HSwish'))
-    assert se.conv_reduce.out_channels == 32 and se.conv_reduce.bias is not None
+    block = GhostBottleneck(8, 120, 8, se_ratio=0.25, act_cfg=dict(type='HSwish'))
+    se = block.se
+    assert isinstance(se, SELayer)
+    # timm's make_divisible(120 * 0.25, 4) = 32, not 120 // 4 = 30
+    assert se.reduce.out_channels == 32 and se.reduce.bias is not None
     assert isinstance(se.act, nn.Hardswish)
     x = torch.randn(2, 120, 4, 4)
-    scale = se.conv_expand(F.hardswish(se.conv_reduce(x.mean((2, 3), keepdim=True))))
+    scale = se.expand(F.hardswish(se.reduce(x.mean((2, 3), keepdim=True))))
     assert torch.allclose(se(x), x * F.relu6(scale + 3) / 6)
 
 
@@ -71,7 +73,7 @@ def test_bottleneck_puts_dynamic_convs_where_parameternet_does():
     assert isinstance(block.conv_dw, ConvBN) and block.conv_dw.conv.groups == 16
     assert block.conv_dw.conv.stride == (2, 2) and block.conv_dw.conv.kernel_size == (5, 5)
     assert block.shortcut[0].conv.stride == 2 and block.shortcut[0].conv.groups == 8
-    assert isinstance(block.se.conv_reduce, nn.Conv2d)
+    assert isinstance(block.se.reduce, nn.Conv2d)
     assert isinstance(block.ghost2.primary_act, nn.Identity)
     static = GhostBottleneck(8, 16, 8)
     assert not dynamic_convs(static) and isinstance(static.shortcut, nn.Identity)

@@ -103,3 +103,24 @@ def test_loading_deploy_weights_into_train_time_model_says_so():
     deploy_state = RepVGGBlock(8, 8, deploy=True).state_dict()
     with pytest.raises(RuntimeError, match='fused \\(deploy\\) weights .* built train-time'):
         RepVGGBlock(8, 8).load_state_dict(deploy_state)
+
+
+def test_fusing_a_model_in_train_mode_warns_with_the_fix():
+    net = _net().train()
+    with pytest.warns(UserWarning, match=r'Net is in train\(\) mode.*call model.eval\(\) first'):
+        reparameterize(net)
+    assert all(b.deploy for b in net.modules() if isinstance(b, RepVGGBlock))
+
+
+def test_fusing_a_model_in_eval_mode_says_nothing():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        reparameterize(_net())
+
+
+@pytest.mark.parametrize('bad', [None, 'model.pth', {'state_dict': {}}])
+def test_reparameterize_of_no_module_names_what_it_got(bad):
+    with pytest.raises(TypeError, match=r'takes an nn.Module .*, got '
+                                        rf'{type(bad).__name__}$'):
+        reparameterize(bad)

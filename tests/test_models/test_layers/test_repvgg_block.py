@@ -25,8 +25,6 @@ def test_fused_block_matches_train_time_block(in_channels, out_channels, stride,
     assert block.deploy and not hasattr(block, 'branch_3x3')
     assert block.fused_conv.weight.is_contiguous()
     assert relative_error(block(x), expected) <= 1e-5
-    if se_ratio:
-        assert block.se_layer is not None
 
 
 def test_switch_to_deploy_is_idempotent():
@@ -46,19 +44,34 @@ def test_deploy_build_has_the_fused_structure_and_loads_fused_weights():
     assert torch.equal(deployed.eval()(x), block(x))
 
 
-def test_with_cp_gives_the_same_output_and_gradients():
+def test_d2se_block_keeps_its_se_layer_in_the_fused_forward():
+    torch.manual_seed(0)
+    block = randomize_bn_statistics(RepVGGBlock(32, 32, se_ratio=16)).eval()
+    block.switch_to_deploy()
+    x = torch.randn(1, 32, 6, 6)
+    with torch.no_grad():
+        without_se = block.act(block.fused_conv(x))
+        assert torch.equal(block(x), block.act(block.se_layer(block.fused_conv(x))))
+        assert relative_error(block(x), without_se) > 1e-2
+
+
+def test_with_cp_checkpoints_in_training_only_and_gives_the_same_gradients(checkpoint_calls):
     torch.manual_seed(0)
     block = RepVGGBlock(8, 8)
     block_cp = RepVGGBlock(8, 8, with_cp=True)
     block_cp.load_state_dict(block.state_dict())
     x = torch.randn(2, 8, 6, 6, requires_grad=True)
     out, out_cp = block(x), block_cp(x)
+    assert checkpoint_calls == [block_cp._inner_forward]
     assert torch.allclose(out, out_cp)
     out.sum().backward()
     grad = x.grad.clone()
     x.grad = None
     out_cp.sum().backward()
     assert torch.allclose(grad, x.grad)
+    with torch.no_grad():  # inference: nothing requires grad
+        block_cp.eval()(x.detach())
+    assert len(checkpoint_calls) == 1
 
 
 def test_block_with_group_norm_refuses_to_fuse():

@@ -118,7 +118,7 @@ def test_bad_stride_and_expand_ratio():
         SandGlassBlock(8, 8, 1, 0)
 
 
-def test_with_cp_matches_and_backpropagates():
+def test_with_cp_checkpoints_while_grads_flow_and_matches(checkpoint_calls):
     torch.manual_seed(0)
     block = randomize_bn_statistics(SandGlassBlock(12, 12, 1, 6)).eval()
     x = torch.randn(1, 12, 5, 5, requires_grad=True)
@@ -126,8 +126,12 @@ def test_with_cp_matches_and_backpropagates():
     grad, = torch.autograd.grad(expected.sum(), x)
     block.with_cp = True
     out = block(x)
+    assert checkpoint_calls == [block._inner_forward]
     torch.testing.assert_close(out, expected)
     torch.testing.assert_close(torch.autograd.grad(out.sum(), x)[0], grad)
+    with torch.no_grad():  # inference: nothing requires grad
+        block(x.detach())
+    assert len(checkpoint_calls) == 1
 
 
 def test_registered():

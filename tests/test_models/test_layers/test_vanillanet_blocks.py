@@ -4,9 +4,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import mmshallow
-from mmshallow.models.layers import (SeriesActivation, VanillaBlock, VanillaStem,
-                                     set_act_lambda)
-from mmshallow.models.necks import VanillaNetClsNeck
+from mmshallow.models.layers import SeriesActivation, VanillaBlock, VanillaStem, set_act_lambda
+from mmshallow.models.necks import VanillaNetClassifier
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 
@@ -51,10 +50,10 @@ def make(kind):
         return VanillaStem(3, 8, act_num=1), torch.randn(2, 3, 17, 16)
     if kind == 'stem-ada':
         return VanillaStem(3, 8, stride=3, padding=1), torch.randn(2, 3, 23, 23)
-    return VanillaNetClsNeck(12, 7), (torch.randn(2, 12, 3, 3), )
+    return VanillaNetClassifier(12, 7), (torch.randn(2, 12, 3, 3), )
 
 
-KINDS = ['block', 'block-ada', 'stem', 'stem-ada', 'neck']
+KINDS = ['block', 'block-ada', 'stem', 'stem-ada', 'classifier']
 
 
 @pytest.mark.parametrize('kind', KINDS)
@@ -109,14 +108,14 @@ def test_lambda_is_a_persistent_float_buffer_in_the_state_dict():
     other.load_state_dict(block.state_dict())
     assert float(other.act_lambda) == 0.25
     assert 'act_lambda' in VanillaStem(3, 4).state_dict()
-    assert 'act_lambda' in VanillaNetClsNeck(4, 3).state_dict()
+    assert 'act_lambda' in VanillaNetClassifier(4, 3).state_dict()
     # the deploy structure has no λ
     assert 'act_lambda' not in VanillaBlock(4, 8, deploy=True).state_dict()
 
 
 def test_set_act_lambda_reaches_every_module_and_validates():
     model = nn.Sequential(VanillaStem(3, 4), nn.ModuleList([VanillaBlock(4, 4)] * 2),
-                          VanillaBlock(4, 8), VanillaNetClsNeck(8, 3), nn.Conv2d(1, 1, 1))
+                          VanillaBlock(4, 8), VanillaNetClassifier(8, 3), nn.Conv2d(1, 1, 1))
     assert set_act_lambda(model, 0.5) == 4  # the shared block counts once
     assert all(float(b) == 0.5 for n, b in model.named_buffers() if n.endswith('act_lambda'))
     assert mmshallow.set_act_lambda is set_act_lambda
@@ -139,13 +138,3 @@ def test_block_structure_and_pools():
     stem = VanillaStem(3, 8, stride=3, padding=1)
     assert stem.conv1.conv.kernel_size == (4, 4) and stem.conv1.conv.stride == (3, 3)
     assert stem.eval()(torch.rand(1, 3, 224, 224)).shape == (1, 8, 75, 75)
-
-
-def test_neck_returns_logits_from_the_last_feature():
-    neck = VanillaNetClsNeck(8, 5, dropout=0.1).eval()
-    feats = (torch.rand(2, 4, 6, 6), torch.rand(2, 8, 3, 3))
-    (logits, ) = neck(feats)
-    assert logits.shape == (2, 5)
-    assert neck.dropout.p == 0.1
-    with pytest.raises(ValueError, match='built for in_channels=8 but got 4 channels'):
-        neck(feats[:1])

@@ -1,25 +1,28 @@
-"""VanillaNet's classifier as a neck, so mmshallow needs no mmpretrain import."""
+"""VanillaNet's classifier, for the neck slot of an mmpretrain ``ImageClassifier`` (so that
+mmshallow needs no mmpretrain import)."""
+import functools
+import warnings
+
 import torch
 import torch.nn as nn
 
 from mmshallow.registry import MODELS
-from ..layers.fusion import conv_from_branch, fuse_conv_bn, merge_1x1_after_kxk
-from ..layers.reparam import ReparamModule
-from ..layers.vanillanet_blocks import (check_act_lambda_is_one, conv_bn,
-                                        deep_training_activation, register_act_lambda)
+from ..layers.fusion import Branch
+from ..layers.vanillanet_blocks import DeepTrainingConvs, conv_bn, register_act_lambda
+from .inputs import last_input
 
 
 @MODELS.register_module()
-class VanillaNetClsNeck(ReparamModule):
-    """The official VanillaNet classifier, returning the logits ``(N, num_classes)`` in a tuple.
+class VanillaNetClassifier(DeepTrainingConvs):
+    """The official VanillaNet classifier: returns the logits ``(N, num_classes)`` in a tuple.
 
     Train-time: global average pool, dropout, a 1x1 conv (C -> num_classes, bias) + BN, the
     deep-training activation ``leaky_relu(x, λ)`` and a 1x1 conv (num_classes -> num_classes,
     bias; the official ``cls2``). Deploy (equivalent at λ = 1): pool, dropout and one 1x1 conv,
-    ``fused_conv``. In an mmpretrain ``ImageClassifier`` pair it with mmpretrain's ``ClsHead``,
-    which takes the logits as they are::
+    ``fused_conv``. It gives the logits, so in an mmpretrain ``ImageClassifier`` it takes the
+    neck slot, with mmpretrain's ``ClsHead`` (the loss, on the logits as they are)::
 
-        neck=dict(type='mmshallow.VanillaNetClsNeck', in_channels=4096, num_classes=1000),
+        neck=dict(type='mmshallow.VanillaNetClassifier', in_channels=4096, num_classes=1000),
         head=dict(type='ClsHead', loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
                   topk=(1, 5))
 
@@ -52,23 +55,26 @@ class VanillaNetClsNeck(ReparamModule):
             register_act_lambda(self)
 
     def forward(self, inputs):
-        x = inputs[-1] if isinstance(inputs, (tuple, list)) else inputs
-        if x.shape[1] != self.in_channels:
-            raise ValueError(f'VanillaNetClsNeck was built for in_channels={self.in_channels} '
-                             f'but got {x.shape[1]} channels; set in_channels to the '
-                             "backbone's last out_channels")
-        x = self.dropout(self.pool(x))
-        if self.deploy:
-            x = self.fused_conv(x)
-        else:
-            x = self.conv2(deep_training_activation(self.conv1(x), self.act_lambda))
-        return (torch.flatten(x, 1), )
+        x = self.dropout(self.pool(last_input(self, inputs, self.in_channels)))
+        return (torch.flatten(self._convs(x), 1), )
 
-    def check_fusable(self):
-        check_act_lambda_is_one(self)
+    def _second_branch(self) -> Branch:
+        return self.conv2.weight, self.conv2.bias  # the official cls2 has no BN
 
-    def _fuse(self):
-        first = fuse_conv_bn(self.conv1.conv.weight, self.conv1.conv.bias, self.conv1.bn)
-        second = (self.conv2.weight, self.conv2.bias)
-        self.fused_conv = conv_from_branch(merge_1x1_after_kxk(first, second), self.conv1.conv)
-        del self.conv1, self.conv2, self.act_lambda
+
+@functools.lru_cache(maxsize=None)
+def warn_renamed(old: str, new: str) -> None:
+    """Warn, once per process, that ``old`` is the deprecated name of ``new``."""
+    warnings.warn(f"'{old}' is deprecated: it is the classifier {new} (it returns the logits, "
+                  f"not features); write type='mmshallow.{new}' in the config", FutureWarning,
+                  stacklevel=3)
+
+
+@MODELS.register_module()
+class VanillaNetClsNeck(VanillaNetClassifier):
+    """Deprecated name of :class:`VanillaNetClassifier`, kept so that configs and checkpoints
+    written for it still build and load (same arguments and state-dict keys); warns once."""
+
+    def __init__(self, *args, **kwargs):
+        warn_renamed('VanillaNetClsNeck', 'VanillaNetClassifier')
+        super().__init__(*args, **kwargs)

@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mmshallow.datasets import SHAPES_CLASSES, generate_shapes_coco
-from mmshallow.datasets.synthetic_shapes import _mask_and_box, _random_geometry
+from mmshallow.data_generators import SHAPES_CLASSES, generate_shapes_coco
+from mmshallow.data_generators.synthetic_shapes import _mask_and_box, _random_geometry
 
 SMALL = dict(num_train=6, num_val=3, image_size=96, seed=0, max_objects=4)
 
@@ -108,7 +108,7 @@ def test_mmdet_coco_dataset_loads(small_dataset):
 def test_cli(load_tool, tmp_path, capsys):
     out = tmp_path / 'cli'
     info = load_tool('make_shapes_coco').main([str(out), '--train', '4', '--val', '2',
-                                                '--size', '96'])
+                                               '--size', '96'])
     assert (out / 'annotations' / 'instances_train2017.json').is_file()
     assert (out / 'annotations' / 'instances_val2017.json').is_file()
     assert info['num_train'] == 4 and info['num_val'] == 2

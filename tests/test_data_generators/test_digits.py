@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mmshallow.datasets import DIGITS_CLASSES, export_digits, split_indices
+from mmshallow.data_generators import DIGITS_CLASSES, export_digits, split_indices
 
 
 def _tree(root):
