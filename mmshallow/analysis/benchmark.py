@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 
 from mmshallow.inference import optimize_for_inference
-from mmshallow.models.catalogue import parse_model_name
+from mmshallow.models.catalogue import Family, parse_model_name
 from mmshallow.models.layers.dynamic_conv import DynamicConv2d
 from mmshallow.models.layers.fold_bn import fold_batchnorms
 from mmshallow.utils.numerics import randomize_bn_statistics
@@ -40,14 +40,19 @@ def build_named(name: str) -> nn.Module:
     return family.build_classifier(arch).eval()
 
 
+def catalogue_model(name: str) -> Optional[Tuple[Family, str]]:
+    """(family, arch) of a ``family:arch`` row, None for a baseline or a config."""
+    try:
+        return parse_model_name(name)
+    except ValueError:
+        return None
+
+
 def paper_top1(name: str) -> Optional[float]:
     if name in BASELINE_TOP1:
         return BASELINE_TOP1[name]
-    try:
-        family, arch = parse_model_name(name)
-    except ValueError:
-        return None
-    return family.paper[arch].top1 if arch in family.paper else None
+    ours = catalogue_model(name)
+    return None if ours is None else ours[0].paper[ours[1]].top1
 
 
 def build_config(path: str) -> nn.Module:
@@ -287,9 +292,7 @@ def recount(result: dict) -> dict:
     the catalogue, in place: latencies are left as measured."""
     shape = tuple(result['shape'])
     for row in result['rows']:
-        try:
-            parse_model_name(row['model'])
-        except ValueError:  # a baseline or a config
+        if catalogue_model(row['model']) is None:
             continue
         torch.manual_seed(0)
         row.update(complexity(build_named(row['model']), shape),

@@ -274,7 +274,8 @@ def parse_model_name(name: str) -> Tuple[Family, str]:
         raise ValueError(f'model {name!r}: expected family:arch with family one of '
                          f'{", ".join(FAMILIES)}')
     family = FAMILIES[key]
-    if arch not in family.archs:
-        raise ValueError(f'model {name!r}: arch {arch!r} not in {family.title} archs: '
-                         f'{", ".join(family.archs)}')
+    try:
+        family.check_arch(arch)
+    except ValueError as err:
+        raise ValueError(f'model {name!r}: {err}') from None
     return family, arch
