@@ -89,6 +89,7 @@ setup(
         'mmcv': [f'mmcv>={LOWEST["mmcv"]},<{VERSION_FILE["MMCV_UPPER_BOUND"]}'],
         'mmdet': ['mmdet>=3.3.0'],
         'mmpretrain': ['mmpretrain>=1.2.0'],
+        'mmseg': read_requirements('mmseg.txt'),
         'deploy': read_requirements('deploy.txt'),
         'benchmark': read_requirements('benchmark.txt'),
         'quickstart': read_requirements('quickstart.txt'),

@@ -2,14 +2,15 @@
 
 Every registry is a child of mmengine's root registry of the same kind with scope ``mmshallow``
 and lazy ``locations``, so ``type='mmshallow.X'`` resolves from any default scope (mmdet,
-mmpretrain, ...) even before ``custom_imports`` has run: mmengine imports ``mmshallow.registry``
-on seeing the ``mmshallow.`` prefix.
+mmpretrain, mmseg, ...) even before ``custom_imports`` has run: mmengine imports
+``mmshallow.registry`` on seeing the ``mmshallow.`` prefix.
 
 A module registered here is also published under its plain name in the root registry, which
 every codebase's registry falls back to. So after ``custom_imports=dict(imports=['mmshallow'])``
-a plain ``type='ParNet'`` works from the mmdet and mmpretrain scopes, while a name that the host
-codebase defines itself (mmpretrain's ``RepVGG``) keeps resolving to the host's class: a registry
-searches itself before its parents. ``mmshallow.RepVGG`` always selects ours.
+a plain ``type='ParNet'`` works from the mmdet, mmpretrain and mmseg scopes, while a name that
+the host codebase defines itself (mmpretrain's ``RepVGG``; mmseg 1.2.2 defines none of ours)
+keeps resolving to the host's class: a registry searches itself before its parents.
+``mmshallow.RepVGG`` always selects ours.
 """
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS

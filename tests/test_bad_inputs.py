@@ -157,6 +157,76 @@ def missing_coco_annotations(tmp_path):
                         data_prefix=dict(img='train2017/'), pipeline=[]))
 
 
+SEG_BACKBONES = {'ParNet': dict(type='mmshallow.ParNet', arch='s', out_indices=(2, 3)),
+                 'VanillaNet': dict(type='mmshallow.VanillaNet', arch='5', out_indices=(1, 2)),
+                 'RepVGG': dict(type='mmshallow.RepVGG', arch='A0', out_indices=(2, 3))}
+SEG_CHANNELS = {'ParNet': [384, 1280], 'VanillaNet': [2048, 4096], 'RepVGG': [192, 1280]}
+
+
+def segmentation_train(tmp_path, backbone='ParNet', crop=(64, 64), data_root=None,
+                       classes=('a', 'b', 'c'), test_pad=dict(size_divisor=32), tool_name='train'):
+    """tools/train.py (or tools/test.py) on a small EncoderDecoder config (UPerHead + FCNHead,
+    3 classes) over an mmseg custom-layout dataset of ``classes`` (two generated 64x64 images
+    unless ``data_root`` is given)."""
+    import cv2
+    import numpy as np
+    from mmengine.config import Config
+    if data_root is None:
+        data_root = tmp_path / 'seg'
+        for sub in ('img_dir/train', 'ann_dir/train'):
+            (data_root / sub).mkdir(parents=True)
+        for i in range(2):
+            cv2.imwrite(str(data_root / f'img_dir/train/{i}.png'),
+                        np.full((64, 64, 3), 60 * i, np.uint8))
+            cv2.imwrite(str(data_root / f'ann_dir/train/{i}.png'),
+                        np.full((64, 64), i, np.uint8))
+    channels = SEG_CHANNELS[backbone]
+    preprocessor = dict(type='SegDataPreProcessor', size=crop)
+    if test_pad:
+        preprocessor['test_cfg'] = test_pad
+    dataset = dict(type='BaseSegDataset', data_root=str(data_root), metainfo=dict(classes=classes),
+                   data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
+                   img_suffix='.png', pipeline=[
+                       dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+                       dict(type='RandomCrop', crop_size=crop), dict(type='PackSegInputs')])
+    loader = dict(batch_size=2, num_workers=0, dataset=dataset,
+                  sampler=dict(type='DefaultSampler', shuffle=False))
+    cfg = Config(dict(
+        custom_imports=dict(imports=['mmshallow'], allow_failed_imports=False),
+        default_scope='mmseg', work_dir=str(tmp_path / 'work'),
+        model=dict(type='EncoderDecoder', data_preprocessor=preprocessor,
+                   backbone=SEG_BACKBONES[backbone],
+                   decode_head=dict(type='UPerHead', in_channels=channels, in_index=[0, 1],
+                                    channels=16, pool_scales=(1, 2), num_classes=3),
+                   auxiliary_head=dict(type='FCNHead', in_channels=channels[0], in_index=0,
+                                       channels=8, num_convs=1, num_classes=3),
+                   train_cfg=dict(), test_cfg=dict(mode='whole')),
+        train_dataloader=loader, test_dataloader=loader,
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=1),
+        test_cfg=dict(type='TestLoop'), test_evaluator=dict(type='IoUMetric'),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        custom_hooks=[dict(type='mmshallow.ClassCountCheckHook')]))
+    cfg.dump(str(tmp_path / 'seg.py'))
+    args = [str(tmp_path / 'seg.py')]
+    if tool_name == 'test':
+        (tmp_path / 'model.pth').write_bytes(b'')
+        args.append(str(tmp_path / 'model.pth'))
+    tool(tool_name).main(args)
+
+
+def segmentation_class_count(tmp_path):
+    if not mmcv_has_ops():
+        pytest.skip(MMCV_OPS_MISSING)
+    pytest.importorskip('mmseg', reason='mmsegmentation is not installed '
+                        '(tools/install.sh --mmseg)')
+    segmentation_train(tmp_path, 'RepVGG', classes=('a', 'b', 'c', 'd'))
+
+
+def segmentation_without_images(tmp_path):
+    (tmp_path / 'mine' / 'ann_dir' / 'train').mkdir(parents=True)
+    segmentation_train(tmp_path, data_root=tmp_path / 'mine')
+
+
 def digits_train(tmp_path, data_root, config='repvgg-a0_1xb32-12e_digits.py', size=32,
                  classes=None):
     """One training step of a digits quickstart config on ``data_root`` (made by ``classes``
@@ -414,6 +484,29 @@ CASES = [
          lambda t: digits_train(t, t / 'three', classes=('a', 'b', 'c')), 'ValueError',
          'has 3 classes (a, b, c) but the model has head.num_classes=10, '
          'data_preprocessor.num_classes=10'),
+    Case('seg-class-count', '4 classes in a segmentation dataset for a 3-class decode head',
+         segmentation_class_count, 'ValueError',
+         'but the model has decode_head.num_classes=3, auxiliary_head.num_classes=3: set '
+         'num_classes=4 in the model config (decode_head, and auxiliary_head when it has one)'),
+    Case('seg-data-root', 'a segmentation data_root that does not exist',
+         lambda t: segmentation_train(t, data_root=t / 'ADEChallengeData2016'),
+         'FileNotFoundError', "train_dataloader.dataset.data_root: folder '"),
+    Case('seg-image-folder', 'a segmentation data_root without the data_prefix.img_path folder',
+         segmentation_without_images, 'FileNotFoundError',
+         'BaseSegDataset expects data_root holding img_dir/train and img_dir/val (images) and '
+         'ann_dir/train and ann_dir/val (label maps with the same file names)'),
+    Case('seg-crop-size', 'a 100x100 crop for ParNet in a segmentor',
+         lambda t: segmentation_train(t, crop=(100, 100)), 'ValueError',
+         'model.data_preprocessor.size=(100, 100): ParNet needs input sides divisible by 32, '
+         'got 100x100; use e.g. 96x96'),
+    Case('seg-crop-below-stride', 'a 16x16 crop for VanillaNet-5 in a segmentor',
+         lambda t: segmentation_train(t, 'VanillaNet', crop=(16, 16)), 'ValueError',
+         'inputs below its total stride 32 leave no feature map: use at least 32x32'),
+    Case('seg-test-unpadded', 'testing a ParNet segmentor on unpadded whole images',
+         lambda t: segmentation_train(t, test_pad=None, tool_name='test'), 'ValueError',
+         'but test images reach it unpadded (model.test_cfg.mode=\'whole\', no '
+         'model.data_preprocessor.test_cfg): set model.data_preprocessor.test_cfg='
+         'dict(size_divisor=32)'),
     Case('image-size-parnet', '36x36 images for ParNet (digits config)',
          lambda t: digits_train(t, t / 'd36', 'parnet-digits_1xb32-12e_digits.py', size=36,
                                 classes=tuple('0123456789')), 'ValueError',

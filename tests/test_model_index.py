@@ -108,17 +108,20 @@ def _build_on_meta(config):
 
 
 def _fuse_on_meta(model):
-    import mmshallow
+    from mmshallow.engine.hooks.reparam_hook import reparameterize_for_deploy
 
     # fusing checks VanillaNet's deep-training λ, a value a meta tensor does not have
     for module in model.modules():
         if 'act_lambda' in module._buffers:
             module._buffers['act_lambda'] = torch.ones(())
-    return mmshallow.reparameterize(model.eval())
+    # what ReparamHook writes: segmentors' heads get their BNs folded too
+    return reparameterize_for_deploy(model.eval())
 
 
 @pytest.mark.parametrize('name', [
-    pytest.param(name, marks=pytest.mark.needs_mmcv_ops) if name.endswith(('_coco', '_shapes'))
+    pytest.param(name, marks=pytest.mark.needs_mmcv_ops)
+    if name.endswith(('_coco', '_shapes', '_ade20k-512x512', '_cityscapes-512x1024',
+                      '_shapes-seg'))
     else name for name in sorted(ENTRIES)])
 def test_metadata_matches_the_model_the_config_builds(name):
     from mmshallow.testing import count_params
@@ -128,6 +131,8 @@ def test_metadata_matches_the_model_the_config_builds(name):
     assert meta['Parameters'] == count_params(model)
     if 'Epochs' in meta:
         assert meta['Epochs'] == cfg.train_cfg.max_epochs
+    if 'Iterations' in meta:  # the iteration-based (segmentation) schedules
+        assert meta['Iterations'] == cfg.train_cfg.max_iters
     if 'Batch Size' in meta:  # the global batch: NxbM in the name, M per GPU in the config
         gpus, per_gpu = map(int, re.search(r'_(\d+)xb(\d+)', name).groups())
         assert per_gpu == cfg.train_dataloader.batch_size
@@ -135,6 +140,8 @@ def test_metadata_matches_the_model_the_config_builds(name):
     assert meta['Training Data'] == {
         'in1k': 'ImageNet-1k', 'coco': 'COCO', 'cifar10': 'CIFAR-10', 'cifar100': 'CIFAR-100',
         'digits': 'Digits (scikit-learn)', 'shapes': 'Synthetic Shapes (COCO layout)',
+        'ade20k-512x512': 'ADE20K', 'cityscapes-512x1024': 'Cityscapes',
+        'shapes-seg': 'Synthetic Shapes (segmentation)',
     }[name.rsplit('_', 1)[1]]
     assert meta.get('Deploy Parameters', meta['Parameters']) == \
         count_params(_fuse_on_meta(model))

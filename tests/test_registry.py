@@ -3,11 +3,18 @@
 Every check runs in a fresh interpreter: what is imported (and so registered) before the build
 is part of the behaviour under test.
 """
+import importlib.util
 import subprocess
 import sys
 import textwrap
 
 import pytest
+
+mmseg_missing = pytest.mark.skipif(importlib.util.find_spec('mmseg') is None,
+                                   reason='mmsegmentation is not installed '
+                                   '(tools/install.sh --mmseg)')
+# mmseg's models import mmcv.ops at import time: they need mmcv's compiled ops as well
+needs_mmseg = [mmseg_missing, pytest.mark.needs_mmcv_ops]
 
 
 def run_python(code: str, cwd=None) -> str:
@@ -18,7 +25,7 @@ def run_python(code: str, cwd=None) -> str:
 
 
 @pytest.mark.parametrize('scope', [pytest.param('mmdet', marks=pytest.mark.needs_mmcv_ops),
-                                   'mmpretrain'])
+                                   'mmpretrain', pytest.param('mmseg', marks=needs_mmseg)])
 def test_scoped_name_builds_ours_from_any_scope_without_custom_imports(scope):
     out = run_python(f"""
         import sys
@@ -54,6 +61,60 @@ def test_plain_names_from_mmdet_scope_after_custom_imports(tmp_path):
         print(type(model).__module__, type(hook).__module__)
     """)
     assert out == 'mmshallow.models.backbones.repvgg mmshallow.engine.hooks.reparam_hook'
+
+
+@mmseg_missing
+@pytest.mark.needs_mmcv_ops
+def test_plain_names_from_mmseg_scope_after_custom_imports(tmp_path):
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(textwrap.dedent("""
+        custom_imports = dict(imports=['mmshallow'], allow_failed_imports=False)
+        default_scope = 'mmseg'
+        model = dict(type='EncoderDecoder',
+                     backbone=dict(type='ParNet', arch='s', out_indices=(1, 2, 3)),
+                     decode_head=dict(type='FCNHead', in_channels=1280, channels=8, num_convs=1,
+                                      num_classes=3))
+        hooks = [dict(type='ReparamHook'), dict(type='ClassCountCheckHook')]
+    """))
+    out = run_python(f"""
+        from mmengine.config import Config
+        from mmengine.registry import init_default_scope
+        from mmseg.registry import HOOKS, MODELS
+        import mmseg.models
+        cfg = Config.fromfile('{cfg}')
+        init_default_scope(cfg.default_scope)
+        model = MODELS.build(cfg.model)
+        hooks = [HOOKS.build(h) for h in cfg.hooks]
+        print(type(model).__name__, type(model.backbone).__module__,
+              *(type(h).__module__ for h in hooks))
+    """)
+    assert out == ('EncoderDecoder mmshallow.models.backbones.parnet '
+                   'mmshallow.engine.hooks.reparam_hook '
+                   'mmshallow.engine.hooks.class_count_check_hook')
+
+
+@mmseg_missing
+@pytest.mark.needs_mmcv_ops
+def test_mmseg_defines_none_of_our_names_so_every_plain_name_builds_ours_there():
+    """The host-wins rule has nothing to decide in mmseg's scope (mmseg 1.2.2 registers no
+    model, hook or wrapper under a name of ours): every plain name gets mmshallow's module.
+    Should a later mmseg add one, this test names it, and the host's would win, as in
+    mmpretrain's scope (``mmshallow.X`` selects ours)."""
+    out = run_python("""
+        import mmshallow
+        import mmshallow.registry as ours
+        import mmseg.engine, mmseg.models
+        import mmseg.registry as host
+        from mmengine.registry import init_default_scope
+        init_default_scope('mmseg')
+        shared, wrong = [], []
+        for kind in ('MODELS', 'HOOKS', 'MODEL_WRAPPERS', 'OPTIM_WRAPPERS'):
+            mine, theirs = getattr(ours, kind), getattr(host, kind)
+            shared += sorted(set(mine.module_dict) & set(theirs.module_dict))
+            wrong += [n for n, m in mine.module_dict.items() if theirs.get(n) is not m]
+        print(shared, wrong)
+    """)
+    assert out == '[] []'
 
 
 def test_host_module_of_the_same_name_keeps_winning_in_mmpretrain_scope():

@@ -60,6 +60,42 @@ def test_pip_installs_mmshallow_alone_into_this_environment(repo_root, tmp_path)
     assert installs == ['mmshallow']
 
 
+def optional_extras(repo_root):
+    """``{extra: requirements file}`` for the extras that setup.py reads from requirements/."""
+    return dict(re.findall(r"'(\w+)': read_requirements\('(\w+\.txt)'\)",
+                           (repo_root / 'setup.py').read_text()))
+
+
+def test_every_optional_extra_is_a_requirements_file_an_install_flag_and_in_ci(repo_root):
+    """setup.py's extra, tools/install.sh's flag (help text, unknown-option message, the pip
+    call) and CI's main-leg install name the same requirements file, so CI runs its tests."""
+    extras = optional_extras(repo_root)
+    assert {'deploy', 'benchmark', 'quickstart', 'mmseg', 'tests'} <= set(extras), extras
+    install = (repo_root / 'tools/install.sh').read_text()
+    allowed = re.search(r"unknown option .*\(allowed: ([^)]*)\)", install).group(1)
+    ci_install = re.search(r'^bash tools/install\.sh (--\S+(?: --\S+)*)$',
+                           (repo_root / '.ci/run').read_text(), re.M).group(1).split()
+    for extra, path in extras.items():
+        assert (repo_root / 'requirements' / path).is_file(), path
+        if extra == 'tests':
+            continue  # installed by every install.sh run (step 3)
+        assert f'--{extra}) WITH_' in install and f'install.sh --{extra} ' in install, extra
+        assert f'-r "$REPO/requirements/{path}"' in install, extra
+        assert f'--{extra}' in allowed.split(', ') and f'--{extra}' in ci_install, extra
+
+
+def test_the_mmseg_extra_pins_what_is_installed_and_what_import_mmseg_models_needs(repo_root):
+    """mmseg's own requirements leave out ftfy and regex, which ``import mmseg.models`` needs;
+    the extra pins all three at the releases tested here (the main leg; the low-end leg has
+    no mmseg: mmseg.models imports mmcv.ops, which mmcv-lite lacks)."""
+    extra = pins(repo_root / 'requirements' / optional_extras(repo_root)['mmseg'])
+    assert set(extra) == {'mmsegmentation', 'ftfy', 'regex'}, extra
+    assert 'mmsegmentation' not in pins(repo_root / 'requirements/lowest.txt')
+    pytest.importorskip('mmseg', reason='mmsegmentation is not installed '
+                        '(tools/install.sh --mmseg)')
+    assert {name: version(name) for name in extra} == extra
+
+
 @pytest.mark.parametrize('name', sorted(DEPENDENCIES))
 def test_a_release_below_the_range_is_one_clear_error(name):
     installed = {n: newest for n, (_, newest) in DEPENDENCIES.items()}

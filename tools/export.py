@@ -1,5 +1,5 @@
-"""Export an mmshallow model (mmdet detector or mmpretrain classifier) to ONNX with mmdeploy,
-fused, and check the ONNX model in ONNX Runtime against the fused PyTorch model.
+"""Export an mmshallow model (mmdet detector, mmpretrain classifier or mmseg segmentor) to ONNX
+with mmdeploy, fused, and check the ONNX model in ONNX Runtime against the fused PyTorch model.
 
     python tools/export.py CONFIG CHECKPOINT DEPLOY_CFG [--img IMG] [--work-dir DIR]
                            [--shape H W] [--device cpu]
@@ -8,8 +8,9 @@ DEPLOY_CFG: one of configs/deploy/*.py (they list ``mmshallow.deploy`` in
 ``codebase_config.module``, which fuses the whole model and exports with TorchScript). Writes
 ``DIR/end2end.onnx`` and ``DIR/export.json`` (the parity checks of
 :mod:`mmshallow.deploy.export`: no BatchNormalization, one Conv per conv of the fused model,
-logits within 1e-4 or the same detections), exits 1 if a check fails. The same as a Python
-API: ``mmshallow.deploy.export``.
+logits within 1e-4, the same detections, or for a segmentor logits within 1e-4 and >= 99.9 %
+of the pixels with the same label), exits 1 if a check fails. The same as a Python API:
+``mmshallow.deploy.export``.
 
 Needs ``bash tools/install.sh --deploy``.
 """
@@ -21,7 +22,7 @@ import sys
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('config', help='model config (mmdet or mmpretrain)')
+    parser.add_argument('config', help='model config (mmdet, mmpretrain or mmseg)')
     parser.add_argument('checkpoint', help='checkpoint (train-time or deploy)')
     parser.add_argument('deploy_cfg', help='deploy config, e.g. configs/deploy/*.py')
     parser.add_argument('--img', help='input image (default: a generated shapes image)')

@@ -6,6 +6,7 @@
 #   bash tools/install.sh --deploy   # also mmdeploy + onnxruntime (combinable with --system)
 #   bash tools/install.sh --benchmark  # also timm, for tools/benchmark.py's baselines
 #   bash tools/install.sh --quickstart # also scikit-learn, for the classification quickstart
+#   bash tools/install.sh --mmseg      # also mmsegmentation (+ ftfy, regex), for segmentation
 #   bash tools/install.sh --lowest     # .venv-lowest/ with the lowest supported stack
 #                                      # (requirements/lowest.txt: torch 2.1, mmcv-lite; no build)
 #
@@ -29,6 +30,7 @@ LOWEST=0
 WITH_DEPLOY=0
 WITH_BENCHMARK=0
 WITH_QUICKSTART=0
+WITH_MMSEG=0
 for arg in "$@"; do
   case "$arg" in
     --system) USE_VENV=0 ;;
@@ -36,8 +38,9 @@ for arg in "$@"; do
     --deploy) WITH_DEPLOY=1 ;;
     --benchmark) WITH_BENCHMARK=1 ;;
     --quickstart) WITH_QUICKSTART=1 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
-    *) echo "install.sh: unknown option '$arg' (allowed: --system, --deploy, --benchmark, --quickstart, --lowest, --help)" >&2; exit 2 ;;
+    --mmseg) WITH_MMSEG=1 ;;
+    -h|--help) sed -n '/^set -euo/q; 2,$p' "$0"; exit 0 ;;  # the header above
+    *) echo "install.sh: unknown option '$arg' (allowed: --system, --deploy, --benchmark, --quickstart, --mmseg, --lowest, --help)" >&2; exit 2 ;;
   esac
 done
 
@@ -189,14 +192,24 @@ if [ "$WITH_QUICKSTART" = 1 ]; then
   log "         + scikit-learn (requirements/quickstart.txt)"
   pip_install -q -r "$REPO/requirements/quickstart.txt"
 fi
+if [ "$WITH_MMSEG" = 1 ]; then
+  log "         + mmsegmentation, ftfy, regex (requirements/mmseg.txt)"
+  pip_install -q -r "$REPO/requirements/mmseg.txt"
+fi
 
 log "step 4/4: mmshallow (editable)"
 pip_install -q --no-build-isolation --no-deps -e "$REPO"
 
-(cd / && "$PY" -c "
+(cd / && "$PY" - "$WITH_MMSEG" <<'PYEOF'
+import sys
 import torch, torchvision, mmengine, mmcv, mmdet, mmpretrain, mmshallow
 from mmcv.ops import nms
+extra = ''
+if sys.argv[1] == '1':
+    import mmseg, mmseg.models  # mmseg.models needs ftfy, regex and mmcv.ops
+    extra = f' | mmseg {mmseg.__version__}'
 print('[install] ok: torch', torch.__version__, '| torchvision', torchvision.__version__,
       '| mmengine', mmengine.__version__, '| mmcv', mmcv.__version__, '| mmdet', mmdet.__version__,
-      '| mmpretrain', mmpretrain.__version__, '| mmshallow', mmshallow.__version__)
-")
+      '| mmpretrain', mmpretrain.__version__ + extra, '| mmshallow', mmshallow.__version__)
+PYEOF
+)

@@ -8,9 +8,10 @@
 
 Writes ``DIR/end2end.onnx`` (fp32), ``DIR/end2end_int8.onnx``, with ``--keep-fp32 K``
 ``DIR/end2end_int8_keep{K}.onnx`` (the K most sensitive layers left in float) and
-``DIR/quantize.json`` (metric, latency, speed-up, per-layer sensitivity, what stays float and
-why), and prints a table. Nothing is written when a step fails. The same as a Python API:
-``mmshallow.deploy.quantize.quantize``. Needs ``bash tools/install.sh --deploy``.
+``DIR/quantize.json`` (metric: top-1, COCO bbox mAP or mIoU; latency, speed-up, per-layer
+sensitivity, what stays float and why), and prints a table. Nothing is written when a step
+fails. The same as a Python API: ``mmshallow.deploy.quantize.quantize``. Needs
+``bash tools/install.sh --deploy``.
 """
 import argparse
 import os.path as osp
@@ -21,7 +22,8 @@ from mmengine.config import DictAction
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('config', help='model config (mmpretrain classifier or mmdet detector)')
+    parser.add_argument('config', help='model config (mmpretrain classifier, mmdet detector '
+                        'or mmseg segmentor)')
     parser.add_argument('checkpoint', help='checkpoint (train-time or deploy)')
     parser.add_argument('deploy_cfg', help='deploy config, e.g. configs/deploy/*.py')
     parser.add_argument('--work-dir', required=True, help='output folder')

@@ -4,16 +4,22 @@
         [--int8]
     python tools/quickstart.py classification [--config CFG | --all] [--work-dir DIR]
         [--data-root DIR] [--int8]
+    python tools/quickstart.py segmentation [--work-dir DIR] [--data-root DIR] [--config CFG]
+        [--int8]
     ... [--int8-only]            # quantize the checkpoint of an earlier run in --work-dir
     ... [--summary FILE]         # also write the results without this machine's paths
     python tools/quickstart.py int8-tables [--write docs/int8.md]
     python tools/quickstart.py detection-table [--write docs/get_started.md]
+    python tools/quickstart.py segmentation-table [--write docs/get_started.md]
 
 detection (default): generates the synthetic shapes set (tools/make_shapes_coco.py) and trains
 a YOLOX detector with a ParNet-S backbone on it (CPU, 10-30 minutes on 2 cores, by the CPU).
 classification: exports scikit-learn's handwritten digits (tools/make_digits.py) and trains one
 of configs/quickstart/*_digits.py (default RepVGG-A0, a few minutes; ``--all``: every
 family in turn).
+segmentation: generates the shapes segmentation set (exact masks, background + 3 shapes) in
+mmseg's img_dir/ann_dir layout and trains UPerNet with a small RepVGG backbone on it (a few
+minutes); the metric is mmseg's mIoU (percent).
 
 Each run prints mmengine's progress log, then the metric of the train-time model (last
 validation; EMA weights where the config uses EMA) and of the re-parameterized model (a fresh
@@ -27,7 +33,8 @@ in ONNX Runtime on the val set and timed; their metrics join the summary (``int8
 work dir (its ``quickstart_results.json``) and updates that summary. ``int8-tables`` renders
 the INT8 tables of docs/int8.md from docs/quickstart_digits.json and
 docs/quickstart_detection.json (``--summary`` of the ``--int8`` runs); ``detection-table``
-renders the detection quickstart's measured table of docs/get_started.md from the latter.
+renders the detection quickstart's measured table of docs/get_started.md from the latter,
+``segmentation-table`` the segmentation one from docs/quickstart_segmentation.json.
 """
 import argparse
 import glob
@@ -45,6 +52,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICKSTART = osp.join(REPO, 'configs', 'quickstart')
 CONFIG = osp.join(QUICKSTART, 'yolox_parnet-s_1xb8-20e_shapes.py')
 CLS_CONFIG = osp.join(QUICKSTART, 'repvgg-a0_1xb32-12e_digits.py')
+SEG_CONFIG = osp.join(QUICKSTART, 'upernet_repvgg-tiny_1xb8-1k_shapes-seg.py')
 
 # task -> default config, data root, the validation metric and the name it gets in the results
 TASKS = {
@@ -53,19 +61,29 @@ TASKS = {
     'classification': dict(config=CLS_CONFIG, data_root='data/digits',
                            work_dir='work_dirs/quickstart_digits', metric='accuracy/top1',
                            name='top1'),
+    'segmentation': dict(config=SEG_CONFIG, data_root='data/shapes_seg',
+                         work_dir='work_dirs/quickstart_seg', metric='mIoU', name='mIoU'),
 }
 # the static deploy configs at the quickstarts' input sizes (--int8)
 DEPLOY_CONFIGS = {
     'detection': osp.join(REPO, 'configs', 'deploy', 'detection_onnxruntime_static-160x160.py'),
     'classification': osp.join(REPO, 'configs', 'deploy',
                                'classification_onnxruntime_static-32x32.py'),
+    'segmentation': osp.join(REPO, 'configs', 'deploy',
+                             'segmentation_onnxruntime_static-128x128.py'),
 }
 
 
 INT8_START, INT8_END = '<!-- int8-quickstart:start -->', '<!-- int8-quickstart:end -->'
 DET_START, DET_END = '<!-- quickstart-detection:start -->', '<!-- quickstart-detection:end -->'
+SEG_START, SEG_END = ('<!-- quickstart-segmentation:start -->',
+                      '<!-- quickstart-segmentation:end -->')
 SUMMARIES = dict(classification=osp.join(REPO, 'docs', 'quickstart_digits.json'),
-                 detection=osp.join(REPO, 'docs', 'quickstart_detection.json'))
+                 detection=osp.join(REPO, 'docs', 'quickstart_detection.json'),
+                 segmentation=osp.join(REPO, 'docs', 'quickstart_segmentation.json'))
+# the table commands: the markers of the part of a doc they replace
+TABLES = {'int8-tables': (INT8_START, INT8_END), 'detection-table': (DET_START, DET_END),
+          'segmentation-table': (SEG_START, SEG_END)}
 # what a summary for the docs leaves out: this machine's paths
 LOCAL_KEYS = ('checkpoint', 'deploy_checkpoint', 'logs', 'test_logs', 'report')
 
@@ -83,6 +101,13 @@ def _prepare_data(task: str, data_root: str) -> None:
         from mmshallow.data_generators import generate_shapes_coco
         info = generate_shapes_coco(data_root)
         what = 'generated'
+    elif task == 'segmentation':
+        if osp.isdir(data_root) and os.listdir(data_root):
+            _check_segmentation_folders(data_root)
+            return
+        from mmshallow.data_generators import generate_shapes_segmentation
+        info = generate_shapes_segmentation(data_root)
+        what = 'generated the shapes segmentation set:'
     else:
         if osp.isdir(data_root) and os.listdir(data_root):
             _check_digits_folders(data_root)
@@ -105,6 +130,19 @@ def _check_digits_folders(data_root: str) -> None:
                 f'{folder} has no images in class folders ({folder}/<class>/*.png): '
                 f'{data_root} exists but is not the digits quickstart set; remove it to have it '
                 f'exported again, or run python tools/make_digits.py {data_root}')
+
+
+def _check_segmentation_folders(data_root: str) -> None:
+    """An existing, non-empty data root must hold both splits' images and label maps (it is
+    never overwritten)."""
+    for folder, pattern in (('img_dir', '*.jpg'), ('ann_dir', '*.png')):
+        for split in ('train', 'val'):
+            path = osp.join(data_root, folder, split)
+            if not glob.glob(osp.join(path, pattern)):
+                raise FileNotFoundError(
+                    f'{path} has no {pattern} files: {data_root} exists but is not the '
+                    'segmentation quickstart set (img_dir/{train,val}/*.jpg, '
+                    'ann_dir/{train,val}/*.png); remove it to have it generated again')
 
 
 def _data_root_options(task: str, data_root: str, cfg_options=None) -> dict:
@@ -187,7 +225,7 @@ def run(work_dir: str, data_root: str, config: str = CONFIG, cfg_options=None,
     summary = osp.join(work_dir, 'quickstart_results.json')
     with open(summary, 'w') as f:
         json.dump(results, f, indent=2)
-    unit = '%' if task == 'classification' else ''
+    unit = '' if task == 'detection' else '%'
     print(f'\nquickstart: {name} {train_value:.3f}{unit} (train-time model, last validation), '
           f'{fused_value:.3f}{unit} (fused model, test); training took {train_minutes:.1f} min')
     print(f'quickstart: logs in {runner.log_dir}, checkpoint {checkpoint}, deploy checkpoint '
@@ -251,9 +289,33 @@ def detection_markdown(detection: dict) -> str:
         f"{detection['train_minutes']:.1f} | {detection['total_minutes']:.1f} |", '', DET_END])
 
 
+def segmentation_markdown(segmentation: dict) -> str:
+    """docs/get_started.md's generated table: the recorded segmentation quickstart run."""
+    lines = [
+        SEG_START, '',
+        'Generated by `python tools/quickstart.py segmentation-table --write docs/get_started.md` '
+        'from `docs/quickstart_segmentation.json` (`--summary` of a full run, 2-core CPU, alone '
+        'on the machine). mIoU in percent over background, circle, square and triangle on the '
+        'val split.', '',
+        '| config | mIoU (train-time model, last validation) | mIoU (fused model, test) '
+        '| training wall time (min) | total wall time (min) |', '|---|---|---|---|---|',
+        f"| [{osp.basename(segmentation['config'])}](../{segmentation['config']}) | "
+        f"{segmentation['mIoU_train_time']:.2f} | {segmentation['mIoU_fused']:.2f} | "
+        f"{segmentation['train_minutes']:.1f} | {segmentation['total_minutes']:.1f} |"]
+    if 'int8' in segmentation:
+        q = segmentation['int8']
+        lines += ['', '| mIoU fp32 ONNX Runtime | mIoU INT8 | latency fp32 / INT8 (ms) | '
+                  'speed-up |', '|---|---|---|---|',
+                  f"| {q['mIoU_fp32_onnx']:.2f} | {q['mIoU_int8']:.2f} | "
+                  f"{q['latency_ms_fp32']:.2f} / {q['latency_ms_int8']:.2f} | "
+                  f"{q['speedup']:.2f}x |"]
+    return '\n'.join(lines + ['', SEG_END])
+
+
 def _load_summaries() -> tuple:
     load = (lambda p: json.load(open(p)) if osp.exists(p) else None)
-    return (load(SUMMARIES['classification']) or [], load(SUMMARIES['detection']))
+    return (load(SUMMARIES['classification']) or [], load(SUMMARIES['detection']),
+            load(SUMMARIES['segmentation']))
 
 
 def requantize(work_dir: str, data_root: str, task: str) -> dict:
@@ -277,10 +339,12 @@ def requantize(work_dir: str, data_root: str, task: str) -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('task', nargs='?', default='detection',
-                        choices=[*TASKS, 'int8-tables', 'detection-table'])
+                        choices=[*TASKS, *TABLES])
     parser.add_argument('--work-dir', help='default: work_dirs/quickstart (detection), '
-                        'work_dirs/quickstart_digits/<config> (classification)')
-    parser.add_argument('--data-root', help='default: data/shapes, data/digits')
+                        'work_dirs/quickstart_digits/<config> (classification), '
+                        'work_dirs/quickstart_seg (segmentation)')
+    parser.add_argument('--data-root', help='default: data/shapes, data/digits, '
+                        'data/shapes_seg')
     parser.add_argument('--config', help='default: ' + ', '.join(
         osp.relpath(t['config'], REPO) for t in TASKS.values()))
     parser.add_argument('--all', action='store_true',
@@ -295,13 +359,15 @@ def main(argv=None):
                         help='also write the results, without local paths, to FILE (the '
                         'docs/quickstart_*.json form)')
     parser.add_argument('--write', metavar='DOC',
-                        help='int8-tables / detection-table: replace them in DOC')
+                        help='int8-tables / detection-table / segmentation-table: replace '
+                        'them in DOC')
     args = parser.parse_args(argv)
-    if args.task in ('int8-tables', 'detection-table'):
-        digits, detection = _load_summaries()
-        table, start, end = ((int8_markdown(digits, detection), INT8_START, INT8_END)
-                             if args.task == 'int8-tables'
-                             else (detection_markdown(detection), DET_START, DET_END))
+    if args.task in TABLES:
+        digits, detection, segmentation = _load_summaries()
+        table = {'int8-tables': lambda: int8_markdown(digits, detection),
+                 'detection-table': lambda: detection_markdown(detection),
+                 'segmentation-table': lambda: segmentation_markdown(segmentation)}[args.task]()
+        start, end = TABLES[args.task]
         if args.write:
             replace_between(args.write, table, start, end)
         else:
@@ -309,14 +375,14 @@ def main(argv=None):
         return table
     task = TASKS[args.task]
     data_root = args.data_root or task['data_root']
-    if args.task == 'detection':
+    if args.task in ('detection', 'segmentation'):
         if args.all:
             parser.error('--all is for the classification quickstart')
         if args.int8_only:
-            results = requantize(args.work_dir or task['work_dir'], data_root, 'detection')
+            results = requantize(args.work_dir or task['work_dir'], data_root, args.task)
         else:
             results = run(args.work_dir or task['work_dir'], data_root,
-                          args.config or task['config'], task='detection', int8=args.int8)
+                          args.config or task['config'], task=args.task, int8=args.int8)
         _write_summary(args.summary, portable(results))
         return results
     if args.all and args.config:

@@ -1,12 +1,15 @@
 """Convert a train-time checkpoint into a deploy checkpoint (re-parameterization branches fused).
 
     python tools/reparameterize.py CONFIG CHECKPOINT OUT [--shape H W] [--tolerance T]
+        [--fold-batchnorms | --no-fold-batchnorms]
 
-Builds the model of CONFIG (any mmdet / mmpretrain / mmshallow model), loads CHECKPOINT, fuses
-every re-parameterizable module (``mmshallow.reparameterize``), checks on a random input that
-the fused and the unfused model agree, prints the error and writes OUT with the fused
-``state_dict`` (and the original ``meta``). Load OUT into the ``deploy=True`` variant of the
-config (the ``*_deploy_*.py`` configs).
+Builds the model of CONFIG (any mmdet / mmpretrain / mmseg / mmshallow model), loads CHECKPOINT,
+fuses every re-parameterizable module (``mmshallow.reparameterize``) and, for mmseg segmentors,
+folds the BNs of the decode / auxiliary heads' ConvModules into their convs (as ``ReparamHook``
+does: ``fold_head_batchnorms``; ``--[no-]fold-batchnorms`` decides for any model), checks on a
+random input that the fused and the unfused model agree, prints the error and writes OUT with
+the fused ``state_dict`` (and the original ``meta``). Load OUT into the ``deploy=True`` variant
+of the config (the ``*_deploy_*.py`` configs).
 """
 import argparse
 import copy
@@ -18,6 +21,7 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import load_checkpoint
 
 import mmshallow
+from mmshallow.engine.hooks.reparam_hook import fold_head_batchnorms
 from mmshallow.utils import refuse_unsafe_checkpoint
 from mmshallow.utils.checkpoint import save_weights_checkpoint
 from mmshallow.utils.numerics import flatten_tensors, relative_error
@@ -33,6 +37,10 @@ def parse_args(argv=None):
     parser.add_argument('--tolerance', type=float, default=1e-4,
                         help='largest relative error accepted (default 1e-4)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--fold-batchnorms', action=argparse.BooleanOptionalAction,
+                        default=None,
+                        help="fold the heads' ConvModule BNs too (default: for mmseg "
+                        'segmentors only, whose deploy configs build heads with norm_cfg=None)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, as in tools/train.py')
     return parser.parse_args(argv)
@@ -54,7 +62,7 @@ def run_model(model, inputs):
 
 
 def reparameterize_checkpoint(config, checkpoint, out, shape=(224, 224), tolerance=1e-4,
-                              device='cpu', cfg_options=None):
+                              device='cpu', cfg_options=None, fold_batchnorms=None):
     """Fuse ``checkpoint`` of ``config`` into ``out``; return the relative error measured."""
     cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     if cfg_options:
@@ -65,7 +73,7 @@ def reparameterize_checkpoint(config, checkpoint, out, shape=(224, 224), toleran
         ckpt = load_checkpoint(model, checkpoint, map_location=device, strict=True)
     model.eval()
 
-    fused = mmshallow.reparameterize(copy.deepcopy(model))
+    fused = fold_head_batchnorms(mmshallow.reparameterize(copy.deepcopy(model)), fold_batchnorms)
     torch.manual_seed(0)
     inputs = torch.randn(1, 3, *shape, device=device)
     expected, how = run_model(model, inputs)
@@ -88,7 +96,8 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         reparameterize_checkpoint(args.config, args.checkpoint, args.out, tuple(args.shape),
-                                  args.tolerance, args.device, args.cfg_options)
+                                  args.tolerance, args.device, args.cfg_options,
+                                  args.fold_batchnorms)
     except RuntimeError as e:
         print(f'error: {e}', file=sys.stderr)
         return 1

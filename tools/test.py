@@ -1,15 +1,16 @@
-"""Evaluate a checkpoint of an mmdet or mmpretrain model with an mmshallow config.
+"""Evaluate a checkpoint of an mmdet, mmpretrain or mmseg model with an mmshallow config.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out RESULTS.pkl]
                          [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
     python -m torch.distributed.run --nproc_per_node N tools/test.py CONFIG CHECKPOINT \
         --launcher pytorch
 
-The codebase comes from the config's ``default_scope`` (mmdet or mmpretrain): this is their
-``tools/test.py`` (the config's ``test_dataloader`` and ``test_evaluator``), small. Configs with
-``mmshallow.ReparamHook`` evaluate the fused (deploy) model, a train-time CHECKPOINT included;
-a deploy checkpoint (``tools/reparameterize.py``, ``*_deploy.pth``) goes with the
-``deploy=True`` variant of the config. ``--out`` dumps every prediction (mmengine's
+The codebase comes from the config's ``default_scope`` (mmdet, mmpretrain or mmseg): this is
+their ``tools/test.py`` (the config's ``test_dataloader`` and ``test_evaluator``), small; a
+segmentation config's test input size and data folders are checked before anything is built.
+Configs with ``mmshallow.ReparamHook`` evaluate the fused (deploy) model, a train-time
+CHECKPOINT included; a deploy checkpoint (``tools/reparameterize.py``, ``*_deploy.pth``) goes
+with the ``deploy=True`` variant of the config. ``--out`` dumps every prediction (mmengine's
 ``DumpResults``). Prints and returns the metrics.
 """
 import argparse
@@ -47,7 +48,7 @@ def build_config(args):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    runner = build_runner(build_config(args))
+    runner = build_runner(build_config(args), splits=('test', ))
     if args.out is not None:
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))

@@ -1,12 +1,15 @@
-"""Train an mmdet or mmpretrain model with an mmshallow config (one process or distributed).
+"""Train an mmdet, mmpretrain or mmseg model with an mmshallow config (one process or
+distributed).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CHECKPOINT]] [--amp]
                           [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
     bash tools/dist_train.sh CONFIG NPROC [args]   # torchrun, GPUs or CPU (gloo)
 
-The codebase comes from the config's ``default_scope`` (mmdet or mmpretrain): this is their
-``tools/train.py`` with one addition: on a machine without CUDA, ``--launcher pytorch`` trains
-on the CPU with gloo (mmshallow.engine.setup_cpu_distributed); with GPUs nothing changes.
+The codebase comes from the config's ``default_scope`` (mmdet, mmpretrain or mmseg): this is
+their ``tools/train.py`` with two additions: on a machine without CUDA, ``--launcher pytorch``
+trains on the CPU with gloo (mmshallow.engine.setup_cpu_distributed; with GPUs nothing
+changes), and a segmentation config's crop sizes and data folders are checked before anything
+is built (mmshallow.engine.config_checks).
 ``--resume`` without a path resumes from the work dir's last checkpoint.
 """
 import argparse
@@ -55,7 +58,7 @@ def build_config(args) -> Config:
 def main(argv=None) -> Runner:
     args = parse_args(argv)
     cfg = build_config(args)
-    runner = build_runner(cfg)
+    runner = build_runner(cfg, splits=('train', 'val'))
     # --resume / load_from: a checkpoint with arbitrary pickled objects is refused, clearly
     source = cfg.get('load_from') or f'the last checkpoint in {cfg.work_dir}'
     with refuse_unsafe_checkpoint(source):

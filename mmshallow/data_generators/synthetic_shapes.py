@@ -17,7 +17,7 @@ import json
 import math
 import os
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -32,6 +32,7 @@ _PLACEMENT_TRIES = 50
 # Mean absolute RGB difference an object color must have from what it covers.
 _MIN_CONTRAST = 60.0
 _COLOR_TRIES = 30
+_CLASS_COLOR_JITTER = 25
 _CIRCLE_POINTS = 32
 _JPEG_QUALITY = 95
 _SPLITS = ('train', 'val')
@@ -186,18 +187,29 @@ def _contrasting_color(rng: np.random.Generator, under: np.ndarray) -> Tuple[int
     return tuple(0 if m >= 128 else 255 for m in mean)
 
 
-def _render_image(rng: np.random.Generator, size: int,
-                  max_objects: int) -> Tuple[np.ndarray, List[dict]]:
+def _class_color(rng: np.random.Generator, base: Sequence[int]) -> Tuple[int, int, int]:
+    """``base`` RGB jittered by up to +-_CLASS_COLOR_JITTER per channel."""
+    color = np.clip(np.asarray(base) + rng.integers(-_CLASS_COLOR_JITTER,
+                                                    _CLASS_COLOR_JITTER + 1, size=3), 0, 255)
+    return tuple(int(c) for c in color)
+
+
+def _render_image(rng: np.random.Generator, size: int, max_objects: int,
+                  class_colors: Optional[Sequence[Sequence[int]]] = None
+                  ) -> Tuple[np.ndarray, List[dict]]:
     """One RGB image and its objects.
 
     Args:
         rng: The image's random generator.
         size: Image side in pixels.
         max_objects: At most this many objects (at least one).
+        class_colors: One base RGB color per class of :data:`SHAPES_CLASSES` (jittered per
+            object), or None: a random color that contrasts with what the object covers.
 
     Returns:
         tuple: ``(image, objects)`` with ``image`` an RGB uint8 array and ``objects`` a list of
-        ``dict(category_id, bbox, area, segmentation)``.
+        ``dict(category_id, bbox, area, segmentation, mask)`` in drawing order (``mask``: the
+        shape's own uint8 mask; a later object covers an earlier one where they overlap).
     """
     img = _background(rng, size)
     objects: List[dict] = []
@@ -211,11 +223,38 @@ def _render_image(rng: np.random.Generator, size: int,
         else:
             continue  # no room left: fewer objects in this image
         # Contrast against what is under the object now (earlier objects included).
-        color = _contrasting_color(rng, img[mask.astype(bool)])
+        color = (_contrasting_color(rng, img[mask.astype(bool)]) if class_colors is None
+                 else _class_color(rng, class_colors[label]))
         _draw(img, geom, color)  # later objects are drawn over earlier ones
         objects.append(dict(category_id=label + 1, bbox=bbox, area=area,
-                            segmentation=_segmentation(geom)))
+                            segmentation=_segmentation(geom), mask=mask))
     return img, objects
+
+
+def render_shapes_sample(rng: np.random.Generator, size: int, max_objects: int = 4,
+                         class_colors: Optional[Sequence[Sequence[int]]] = None
+                         ) -> Tuple[np.ndarray, np.ndarray]:
+    """One shapes image and its exact label map (what the segmentation sets are made of).
+
+    The image is drawn exactly as in the detection set; the label map holds, per pixel, 0 for
+    the background or the 1-based index in :data:`SHAPES_CLASSES` of the shape drawn last
+    there (the one visible in the image).
+
+    Args:
+        rng: The image's random generator.
+        size: Image side in pixels (at least 32).
+        max_objects: At most this many objects (at least one).
+        class_colors: Optional base RGB color per shape class (see :func:`_render_image`).
+
+    Returns:
+        tuple: ``(image, labels)``: ``(size, size, 3)`` RGB uint8 image and ``(size, size)``
+        uint8 label map.
+    """
+    img, objects = _render_image(rng, size, max_objects, class_colors)
+    labels = np.zeros((size, size), dtype=np.uint8)
+    for obj in objects:
+        labels[obj['mask'].astype(bool)] = obj['category_id']
+    return img, labels
 
 
 def _write_split(out_dir: str, split: str, num_images: int, size: int, seed: int,
@@ -243,6 +282,7 @@ def _write_split(out_dir: str, split: str, num_images: int, size: int, seed: int
             raise OSError(f'could not write {osp.join(img_dir, file_name)}')
         images.append(dict(id=image_id, file_name=file_name, width=size, height=size))
         for obj in objects:
+            obj.pop('mask')
             annotations.append(dict(id=len(annotations) + 1, image_id=image_id, iscrowd=0, **obj))
     coco = dict(
         info=dict(description='mmshallow synthetic shapes', version='1.0', seed=seed,

@@ -4,7 +4,7 @@ List this module in a deploy config and mmdeploy imports it before it exports::
 
     codebase_config = dict(type='mmdet', task='ObjectDetection', module=['mmshallow.deploy'])
 
-Importing it registers three things with mmdeploy, all active only inside mmdeploy's export
+Importing it registers four things with mmdeploy, all active only inside mmdeploy's export
 (its ``RewriterContext``), nothing globally:
 
 * ``torch.onnx.export`` runs the TorchScript exporter (``dynamo=False``). Today's torch defaults
@@ -15,6 +15,9 @@ Importing it registers three things with mmdeploy, all active only inside mmdepl
 * mmcv's ``RoIAlign`` exports to the standard ONNX ``RoiAlign`` op (opset >= 16 for
   ``aligned=True``), so two-stage detectors run in plain ONNX Runtime without mmdeploy's
   custom-op library. mmdeploy's own symbolic imports ``_cast_Long``, which torch removed.
+* Adaptive average pooling (mmseg's pyramid pooling in PSPHead / UPerHead) exports exactly:
+  mmdeploy's rewriter turns it into an ``avg_pool2d`` that is wrong wherever the pooled size
+  does not divide the feature map (a 128x128 image's 4x4 map pooled to 6x6).
 
 It needs mmdeploy (``bash tools/install.sh --deploy``).
 """

@@ -4,12 +4,13 @@
 the fp32 model through mmdeploy (:func:`mmshallow.deploy.export.export`, parity-checked),
 calibrate on images drawn from the config's own dataloader and pipeline, write the fp32 and
 INT8 ONNX models side by side, evaluate both in ONNX Runtime on the config's val set with the
-codebase's metric (top-1, COCO bbox mAP), time both, and write ``quantize.json``.
+codebase's metric (top-1, COCO bbox mAP, mIoU), time both, and write ``quantize.json``.
 
 The INT8 model is ONNX Runtime's static QDQ format: per-channel symmetric int8 weights, uint8
 activations with ranges from the calibration data (the U8S8 kernels that AVX512-VNNI runs).
 Only the network itself is quantized (:func:`plan_quantization`): post-processing (softmax,
-box decoding, NMS), everything after proposal selection (a two-stage detector's RoI head) and
+box decoding, NMS, a segmentor's resize of the logits to the input size and its ArgMax),
+everything after proposal selection (a two-stage detector's RoI head) and
 the per-sample kernels of dynamic convolutions (ParameterNet) stay in float.
 
 Per-layer sensitivity (:func:`layer_sensitivity`): for every quantized conv / linear layer,
@@ -37,7 +38,7 @@ CALIBRATION_SPLITS = ('train', 'val', 'test')
 LAYER_OPS = ('Conv', 'Gemm', 'MatMul')
 # ops after which a detector's tensors are proposals, not features
 PROPOSAL_OPS = ('NonMaxSuppression', 'TopK', 'RoiAlign')
-METRICS = {'mmpretrain': 'accuracy/top1', 'mmdet': 'coco/bbox_mAP'}
+METRICS = {'mmpretrain': 'accuracy/top1', 'mmdet': 'coco/bbox_mAP', 'mmseg': 'mIoU'}
 FLOAT_REASONS = {
     'dynamic_conv': 'dynamic convolution: its kernels are computed per sample',
     'dynamic_kernel': "a dynamic convolution's kernel path (gate, expert mix): per-sample "
@@ -482,6 +483,44 @@ def _evaluate_detector(model_cfg, task, paths: Dict[str, str], expected_hw):
     return results
 
 
+def _evaluate_segmentor(model_cfg, task, paths: Dict[str, str], expected_hw):
+    """mIoU (the config's val_evaluator, mmseg's IoUMetric) of each ONNX segmentor over the val
+    set, its label maps packed as mmdeploy's backend model packs them (resized to the original
+    image), and the SQNR of each model's logits against the first (fp32) model's."""
+    import onnx
+
+    from .export import segmentation_outputs_model
+    loader = _loader(model_cfg, 'val', shuffle=False)
+    # mmdeploy's backend model: its data preprocessor and its packing of the label maps
+    backend = task.build_backend_model(
+        [next(iter(paths.values()))], data_preprocessor_updater=task.update_data_preprocessor)
+    sessions = {k: ort_session(segmentation_outputs_model(onnx.load(p)))
+                for k, p in paths.items()}
+    evaluators = {k: _evaluator(model_cfg, loader.dataset) for k in paths}
+    sums = {k: [0.0, 0.0] for k in paths}  # |fp32 logits|^2, |logits - fp32 logits|^2
+    with torch.no_grad():
+        for data in loader:
+            data = backend.data_preprocessor(data, False)
+            _check_hw(data['inputs'], expected_hw, 'the val pipeline')
+            x = data['inputs'].float().numpy()
+            reference = None
+            for key, session in sessions.items():
+                outputs = session.run(None, {session.get_inputs()[0].name: x})
+                logits = outputs[-1].astype(np.float64)
+                reference = logits if reference is None else reference
+                sums[key][0] += float(np.square(reference).sum())
+                sums[key][1] += float(np.square(reference - logits).sum())
+                samples = backend.pack_result(torch.from_numpy(outputs[0]),
+                                              deepcopy(data['data_samples']))
+                evaluators[key].process(samples, data)
+    # IoUMetric gives float32 percentages rounded to 2 decimals
+    return {k: dict(metrics={name: round(float(value), 2) for name, value in
+                             evaluators[k].evaluate(len(loader.dataset)).items()},
+                    output_sqnr_db=float('inf') if sums[k][1] == 0 else
+                    10 * np.log10(max(sums[k][0], 1e-30) / sums[k][1]))
+            for k in paths}
+
+
 def quantize(config: str, checkpoint: str, deploy_config: str, work_dir: str,
              calib_num: int = 128, calib_split: str = 'train', cfg_options: Optional[dict] = None,
              keep_fp32: int = 0, method: str = 'minmax', shape=None, runs: int = 50,
@@ -490,7 +529,7 @@ def quantize(config: str, checkpoint: str, deploy_config: str, work_dir: str,
     and time both; returns the report, also written to ``work_dir/quantize.json``.
 
     Args:
-        config (str): an mmpretrain classifier or mmdet detector config.
+        config (str): an mmpretrain classifier, mmdet detector or mmseg segmentor config.
         checkpoint (str): its checkpoint (train-time or deploy).
         deploy_config (str): a deploy config of the same codebase (configs/deploy/*.py).
         work_dir (str): where ``end2end.onnx`` (fp32), ``end2end_int8.onnx``, with
@@ -579,6 +618,8 @@ def quantize(config: str, checkpoint: str, deploy_config: str, work_dir: str,
         if codebase == 'mmpretrain':
             evaluation = _evaluate_classifier(model_cfg, model.data_preprocessor, staged,
                                               expected_hw)
+        elif codebase == 'mmseg':
+            evaluation = _evaluate_segmentor(model_cfg, task, staged, expected_hw)
         else:
             evaluation = _evaluate_detector(model_cfg, task, staged, expected_hw)
         metric = METRICS[codebase]

@@ -1,9 +1,11 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: the arguments every runner command
 takes, how they turn a config file into the runner's config, and how the runner is built.
 
-Like mmdet's and mmpretrain's own ``tools/train.py`` / ``tools/test.py``, with one addition:
-on a machine without CUDA, ``--launcher pytorch`` runs on the CPU with gloo
-(:func:`mmshallow.engine.setup_cpu_distributed`); with GPUs nothing changes.
+Like mmdet's, mmpretrain's and mmseg's own ``tools/train.py`` / ``tools/test.py``, with two
+additions: on a machine without CUDA, ``--launcher pytorch`` runs on the CPU with gloo
+(:func:`mmshallow.engine.setup_cpu_distributed`; with GPUs nothing changes), and a segmentation
+config is checked before anything is built (:mod:`mmshallow.engine.config_checks`: input sizes
+the backbone cannot take, missing data folders).
 """
 import argparse
 import os
@@ -12,6 +14,7 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
+from .config_checks import SPLITS, check_segmentation_config
 from .model_wrappers import setup_cpu_distributed
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
@@ -59,11 +62,21 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def build_runner(cfg: Config):
+def build_runner(cfg: Config, splits: Sequence[str] = SPLITS):
     """The runner of ``cfg`` (``runner_type`` if the config sets one, else mmengine's
-    ``Runner``), after :func:`setup_cpu_distributed` for ``cfg.launcher``."""
+    ``Runner``), after :func:`setup_cpu_distributed` for ``cfg.launcher``.
+
+    A segmentation config is checked first for the dataloaders of ``splits`` (training:
+    ``('train', 'val')``, testing: ``('test',)``), see
+    :func:`mmshallow.engine.config_checks.check_segmentation_config`.
+
+    Raises:
+        ValueError: an input size the backbone cannot take.
+        FileNotFoundError: a data folder that does not exist.
+    """
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
+    check_segmentation_config(cfg, splits)
     setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

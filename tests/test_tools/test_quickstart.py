@@ -99,7 +99,7 @@ def test_docs_int8_tables_are_the_recorded_runs(load_tool, repo_root):
     digits run and the detection run carry their INT8 results."""
     from mmshallow.utils.generated import between
     quickstart = load_tool('quickstart')
-    digits, detection = quickstart._load_summaries()
+    digits, detection, _ = quickstart._load_summaries()
     assert digits and all('int8' in run for run in digits), \
         'run tools/quickstart.py classification --all --int8 --summary docs/quickstart_digits.json'
     assert detection and 'int8' in detection, \
@@ -113,7 +113,7 @@ def test_docs_int8_tables_are_the_recorded_runs(load_tool, repo_root):
 def test_docs_detection_table_is_the_recorded_run(load_tool, repo_root):
     from mmshallow.utils.generated import between
     quickstart = load_tool('quickstart')
-    _, detection = quickstart._load_summaries()
+    _, detection, _ = quickstart._load_summaries()
     table = quickstart.detection_markdown(detection)
     assert f"| {detection['bbox_mAP_train_time']:.3f} | {detection['bbox_mAP_fused']:.3f} |" \
         in table

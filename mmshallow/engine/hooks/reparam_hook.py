@@ -1,12 +1,54 @@
 import copy
 import os.path as osp
+from typing import List, Optional
 
+import torch.nn as nn
 from mmengine.hooks import Hook
 
-from mmshallow.models.layers import NotFusableYetError, ReparamModule, reparameterize, unwrap_model
+from mmshallow.models.layers import (NotFusableYetError, ReparamModule, fold_bn, reparameterize,
+                                     unwrap_model)
 from mmshallow.registry import HOOKS
 from mmshallow.utils.checkpoint import save_weights_checkpoint
 from .ema import ema_hooks
+
+
+def is_segmentor(model: nn.Module) -> bool:
+    """An mmseg segmentor (``EncoderDecoder``, ``CascadeEncoderDecoder``): a model with a
+    ``decode_head``."""
+    return isinstance(getattr(unwrap_model(model), 'decode_head', None), nn.Module)
+
+
+def head_modules(model: nn.Module) -> List[nn.Module]:
+    """The heads of an OpenMMLab model: its direct children named ``*head``
+    (``decode_head``, ``auxiliary_head``; ``bbox_head``, ``rpn_head``, ``roi_head``; ``head``).
+    """
+    return [child for name, child in unwrap_model(model).named_children()
+            if name.endswith('head')]
+
+
+def fold_head_batchnorms(model: nn.Module, fold_batchnorms: Optional[bool] = None
+                         ) -> nn.Module:
+    """Fold the conv + BN pairs of the heads' mmcv ``ConvModule`` s of ``model`` (eval mode)
+    in place, each into one biased conv with ``ConvModule(norm_cfg=None)``'s keys: the layout
+    of a deploy config whose heads have ``norm_cfg=None``. ``fold_batchnorms`` None folds for
+    mmseg segmentors only (:func:`is_segmentor`), False does nothing. Return ``model``.
+
+    BNs that no conv absorbs keep their keys, as the deploy build has them."""
+    if fold_batchnorms is None:
+        fold_batchnorms = is_segmentor(model)
+    if fold_batchnorms:
+        for head in head_modules(model):
+            fold_bn.fold_batchnorms(head, standalone_to_affine=False)
+    return model
+
+
+def reparameterize_for_deploy(model: nn.Module, fold_batchnorms: Optional[bool] = None
+                              ) -> nn.Module:
+    """Fuse ``model`` in place into the layout its ``*_deploy`` config builds; return it:
+    :func:`reparameterize` (every re-parameterizable module: backbone, neck), then
+    :func:`fold_head_batchnorms`. The backbone's and neck's own BNs (ParNet's skip BNs, ...)
+    stay, as in their deploy builds."""
+    return fold_head_batchnorms(reparameterize(model.eval()), fold_batchnorms)
 
 
 @HOOKS.register_module()
@@ -26,16 +68,34 @@ class ReparamHook(Hook):
       the ``deploy=True`` variant of the config. A model that cannot be fused yet (VanillaNet
       before deep training reached λ = 1) gets a warning instead; testing it still fails with
       the reason, since no fused model exists.
+    - Segmentors (mmseg, a model with a ``decode_head``) are fused whole by default: besides
+      the backbone and neck, the BNs of the decode and auxiliary heads' ``ConvModule`` s are
+      folded into their convs (:func:`reparameterize_for_deploy`), both for testing and in the
+      deploy checkpoint, which loads strictly into the segmentation ``*_deploy_*`` configs
+      (heads with ``norm_cfg=None``). Detectors and classifiers keep their heads' BNs, as
+      their deploy configs do (``fold_batchnorms=True`` folds them too).
 
     Args:
         save_deploy_checkpoint (bool): Write the deploy checkpoint after training.
             Defaults to True.
+        fold_batchnorms (bool, optional): Fold the heads' conv + BN pairs after fusing.
+            Defaults to None: for segmentors only.
     """
 
     priority = 'LOW'
 
-    def __init__(self, save_deploy_checkpoint: bool = True):
+    def __init__(self, save_deploy_checkpoint: bool = True,
+                 fold_batchnorms: Optional[bool] = None):
+        if fold_batchnorms not in (None, True, False):
+            raise ValueError(f'ReparamHook fold_batchnorms must be None (segmentors only), '
+                             f'True or False, got {fold_batchnorms!r}')
         self.save_deploy_checkpoint = save_deploy_checkpoint
+        self.fold_batchnorms = fold_batchnorms
+
+    def _fuse(self, model: nn.Module, root: nn.Module) -> nn.Module:
+        # root decides for an EMA copy too, which is not itself recognizable as a segmentor
+        fold = is_segmentor(root) if self.fold_batchnorms is None else self.fold_batchnorms
+        return reparameterize_for_deploy(model, fold)
 
     def before_test_epoch(self, runner) -> None:
         model = unwrap_model(runner.model)
@@ -47,9 +107,9 @@ class ReparamHook(Hook):
                 # model fused with its own statistics.
                 for ema_buffer, buffer in zip(ema.module.buffers(), model.buffers()):
                     ema_buffer.data.copy_(buffer.data)
-            reparameterize(ema.module.eval())
+            self._fuse(ema.module, model)
         # the test loop calls model.eval() only after this hook: fuse what it will evaluate
-        reparameterize(model.eval())
+        self._fuse(model, model)
         runner.logger.info('ReparamHook: testing the re-parameterized (deploy) model')
 
     def after_train(self, runner) -> None:
@@ -69,7 +129,7 @@ class ReparamHook(Hook):
             # What mmengine's checkpoints hold as 'state_dict' when EMA is on: the averaged
             # parameters, with buffers that EMA either averaged or kept in sync with the source.
             model.load_state_dict(hook.ema_model.module.state_dict())
-        reparameterize(model.eval())
+        self._fuse(model, model)
 
         last = runner.message_hub.get_info('last_ckpt')
         if last:

@@ -16,7 +16,7 @@ class QARepVGG(RepVGG):
 
     Takes exactly :class:`RepVGG`'s arguments (``arch``, ``in_channels``, ``base_channels``,
     ``out_indices``, ``frozen_stages``, ``conv_cfg``, ``norm_cfg``, ``act_cfg``, ``norm_eval``,
-    ``with_cp``, ``deploy``, ``init_cfg``) with the same defaults.
+    ``with_cp``, ``deploy``, ``strides``, ``dilations``, ``init_cfg``) with the same defaults.
 
     Example:
         >>> import torch

@@ -19,9 +19,9 @@ class RepVGG(BaseShallowBackbone):
     """RepVGG backbone (Ding et al., "RepVGG: Making VGG-style ConvNets Great Again", CVPR 2021).
 
     A stem block and four stages of :class:`RepVGGBlock`; the first block of each stage has
-    stride 2. Stage widths are ``64a, 128a, 256a, 512b`` for ``width_factor = (a, a, a, b)``,
-    the stem ``min(64, 64a)``. After :meth:`switch_to_deploy` (or with ``deploy=True``) every
-    block is one 3x3 conv + ReLU (+ SE for D2se).
+    stride 2 (see ``strides``). Stage widths are ``64a, 128a, 256a, 512b`` for
+    ``width_factor = (a, a, a, b)``, the stem ``min(64, 64a)``. After :meth:`switch_to_deploy`
+    (or with ``deploy=True``) every block is one 3x3 conv + ReLU (+ SE for D2se).
 
     Args:
         arch (str | dict): One of ``RepVGG.arch_settings`` or a dict with ``num_blocks``
@@ -39,6 +39,12 @@ class RepVGG(BaseShallowBackbone):
         norm_eval (bool): Keep BN layers in eval mode while training. Defaults to False.
         with_cp (bool): Gradient checkpointing in every block. Defaults to False.
         deploy (bool): Build the fused structure directly. Defaults to False.
+        strides (Sequence[int], optional): Stride of the first block of each stage, 1 or 2.
+            Defaults to None: 2 in every stage (output stride 32, the paper's network).
+        dilations (Sequence[int], optional): Dilation of the 3x3 convs of every block of each
+            stage. Defaults to None: 1 in every stage. The official segmentation example
+            (``example_pspnet.py``) uses ``strides=(2, 2, 1, 1)``, ``dilations=(1, 1, 2, 4)``:
+            output stride 8, still one 3x3 conv per layer after fusion.
         init_cfg (dict | list[dict], optional): Initialization config.
 
     Example:
@@ -75,7 +81,7 @@ class RepVGG(BaseShallowBackbone):
     def __init__(self, arch='A0', in_channels: int = 3, base_channels: int = 64,
                  out_indices=(-1, ), frozen_stages: int = -1, conv_cfg=None,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'), norm_eval: bool = False,
-                 with_cp: bool = False, deploy: bool = False,
+                 with_cp: bool = False, deploy: bool = False, strides=None, dilations=None,
                  init_cfg=[
                      dict(type='Kaiming', layer=['Conv2d']),
                      dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
@@ -87,6 +93,11 @@ class RepVGG(BaseShallowBackbone):
                              'must have the same length')
         super().__init__(out_indices, len(num_blocks), frozen_stages, norm_eval, deploy,
                          init_cfg)
+        num_stages = len(num_blocks)
+        self.strides = self._per_stage('strides', (2, ) * num_stages if strides is None
+                                       else strides, num_stages, allowed=(1, 2))
+        self.dilations = self._per_stage('dilations', (1, ) * num_stages if dilations is None
+                                         else dilations, num_stages)
         self.arch = arch
         group_layers = arch.get('group_layers') or {}
         block = dict(se_ratio=arch.get('se_ratio'), conv_cfg=conv_cfg, norm_cfg=norm_cfg,
@@ -101,9 +112,22 @@ class RepVGG(BaseShallowBackbone):
             out_channels = int(base_channels * 2**i * factor)
             blocks = []
             for j in range(n):
-                blocks.append(self.block_type(channels, out_channels, stride=2 if j == 0 else 1,
-                                              groups=group_layers.get(layer, 1), **block))
+                blocks.append(self.block_type(
+                    channels, out_channels, stride=self.strides[i] if j == 0 else 1,
+                    groups=group_layers.get(layer, 1), dilation=self.dilations[i], **block))
                 channels = out_channels
                 layer += 1
             self.stages.append(nn.Sequential(*blocks))
             self.out_channels.append(out_channels)
+
+    @classmethod
+    def _per_stage(cls, name: str, values, num_stages: int, allowed=None) -> tuple:
+        """``values`` checked as one positive int per stage (and within ``allowed``)."""
+        values = tuple(values) if isinstance(values, (list, tuple)) else values
+        if not isinstance(values, tuple) or len(values) != num_stages or not all(
+                isinstance(v, int) and v >= 1 and (allowed is None or v in allowed)
+                for v in values):
+            what = f'one of {", ".join(map(str, allowed))}' if allowed else 'an int >= 1'
+            raise ValueError(f'{cls.__name__} {name} must give {num_stages} values (one per '
+                             f'stage), each {what}; got {values!r}')
+        return values

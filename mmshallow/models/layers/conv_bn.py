@@ -19,6 +19,8 @@ class ConvBN(ReparamModule):
         in_channels, out_channels, kernel_size, stride, padding, groups: as ``nn.Conv2d``.
         bias (bool): Give the conv a bias before the BN (VanillaNet's official convs have
             one). Defaults to False.
+        dilation (int): Dilation of the conv (RepVGG's dilated segmentation stages).
+            Defaults to 1.
         conv_cfg (dict, optional): Conv layer config. Defaults to None (``nn.Conv2d``).
         norm_cfg (dict): Norm config; fusion needs BatchNorm. Defaults to ``dict(type='BN')``.
         kaiming_init (bool): Initialize as mmcv's ``ConvModule`` does: the conv Kaiming-normal
@@ -31,13 +33,13 @@ class ConvBN(ReparamModule):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int = 0, groups: int = 1, bias: bool = False, conv_cfg=None,
-                 norm_cfg=dict(type='BN'), kaiming_init: bool = False, deploy: bool = False,
-                 init_cfg=None):
+                 padding: int = 0, groups: int = 1, bias: bool = False, dilation: int = 1,
+                 conv_cfg=None, norm_cfg=dict(type='BN'), kaiming_init: bool = False,
+                 deploy: bool = False, init_cfg=None):
         super().__init__(deploy=deploy, init_cfg=init_cfg)
         self.kaiming_init = kaiming_init
         conv = self.build_conv(conv_cfg, in_channels, out_channels, kernel_size, stride=stride,
-                               padding=padding, groups=groups, bias=bias)
+                               padding=padding, dilation=dilation, groups=groups, bias=bias)
         if deploy:
             self.fused_conv = conv
             return

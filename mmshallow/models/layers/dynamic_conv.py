@@ -172,10 +172,10 @@ class DynamicConvBN(ConvBN):
                  padding: int = 0, groups: int = 1, bias: bool = False, num_experts: int = 4,
                  gate: str = 'sigmoid', gate_hidden: Optional[int] = None, dilation: int = 1,
                  norm_cfg=dict(type='BN'), deploy: bool = False, init_cfg=None):
-        experts = dict(num_experts=num_experts, gate=gate, gate_hidden=gate_hidden,
-                       dilation=dilation)
+        experts = dict(num_experts=num_experts, gate=gate, gate_hidden=gate_hidden)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, groups, bias,
-                         conv_cfg=experts, norm_cfg=norm_cfg, deploy=deploy, init_cfg=init_cfg)
+                         dilation=dilation, conv_cfg=experts, norm_cfg=norm_cfg, deploy=deploy,
+                         init_cfg=init_cfg)
 
     def build_conv(self, conv_cfg, *args, **kwargs) -> DynamicConv2d:
         """The dynamic conv (``conv_cfg``: its expert and gate arguments); deployed, with the

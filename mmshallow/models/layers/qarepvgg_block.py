@@ -30,6 +30,8 @@ class QARepVGGBlock(RepVGGBlock):
         act_cfg (dict): Activation config. Defaults to ``dict(type='ReLU')``.
         with_cp (bool): Use gradient checkpointing. Defaults to False.
         deploy (bool): Build the fused structure. Defaults to False.
+        dilation (int): Dilation of the 3x3 conv (the 1x1 and identity sit at its centre
+            tap). Defaults to 1.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 

@@ -16,6 +16,10 @@ class RepVGGBlock(ReparamModule):
     :meth:`switch_to_deploy` the three branches are one biased 3x3 conv, ``act(SE(conv3x3 x))``:
     the SE layer (RepVGG-D2se) is kept.
 
+    With ``dilation > 1`` (the official segmentation example's stride-1 stages) only the 3x3
+    conv is dilated (padding = dilation); the fusion is unchanged and exact, since the 1x1 and
+    identity branches land on the centre tap, the one tap dilation does not move.
+
     Args:
         in_channels (int): Input channels.
         out_channels (int): Output channels.
@@ -28,23 +32,28 @@ class RepVGGBlock(ReparamModule):
         act_cfg (dict): Activation config. Defaults to ``dict(type='ReLU')``.
         with_cp (bool): Use gradient checkpointing. Defaults to False.
         deploy (bool): Build the fused structure. Defaults to False.
+        dilation (int): Dilation of the 3x3 conv. Defaults to 1.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1, groups: int = 1,
                  se_ratio=None, conv_cfg=None, norm_cfg=dict(type='BN'),
                  act_cfg=dict(type='ReLU'), with_cp: bool = False, deploy: bool = False,
-                 init_cfg=None):
+                 dilation: int = 1, init_cfg=None):
         super().__init__(deploy=deploy, init_cfg=init_cfg)
+        if not isinstance(dilation, int) or dilation < 1:
+            raise ValueError(f'{type(self).__name__} dilation must be an int >= 1, got '
+                             f'{dilation!r}')
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.stride = stride
         self.groups = groups
+        self.dilation = dilation
         self.with_cp = with_cp
         if deploy:
             self.fused_conv = build_conv_layer(
-                conv_cfg, in_channels, out_channels, 3, stride=stride, padding=1,
-                groups=groups, bias=True)
+                conv_cfg, in_channels, out_channels, 3, stride=stride, padding=dilation,
+                dilation=dilation, groups=groups, bias=True)
         else:
             self._build_branches(conv_cfg, norm_cfg)
         self.se_layer = SELayer(out_channels, se_ratio) if se_ratio else None
@@ -55,9 +64,11 @@ class RepVGGBlock(ReparamModule):
         return self.in_channels == self.out_channels and self.stride == 1
 
     def _conv_bn(self, kernel_size: int, conv_cfg, norm_cfg) -> ConvBN:
+        # a 1x1 conv has no taps to spread: only the 3x3 is dilated
+        dilation = self.dilation if kernel_size > 1 else 1
         return ConvBN(self.in_channels, self.out_channels, kernel_size, self.stride,
-                      kernel_size // 2, self.groups, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
-                      kaiming_init=True)
+                      kernel_size // 2 * dilation, self.groups, dilation=dilation,
+                      conv_cfg=conv_cfg, norm_cfg=norm_cfg, kaiming_init=True)
 
     def _build_branches(self, conv_cfg, norm_cfg) -> None:
         self.branch_3x3 = self._conv_bn(3, conv_cfg, norm_cfg)

@@ -3,7 +3,7 @@ import torch
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmshallow.models import RepVGG
+from mmshallow.models import QARepVGG, RepVGG
 from mmshallow.testing import randomize_bn_statistics, relative_error
 
 # Official code (DingXiaoH/RepVGG), backbone + 1000-class FC.
@@ -135,3 +135,42 @@ def test_arch_dict_with_an_unknown_key_is_refused():
         RepVGG(arch)
     arch = dict(num_blocks=[1, 1], width_factor=[0.5, 1], group_layers={2: 2})
     assert RepVGG(arch).stages[1][0].groups == 2
+
+
+@pytest.mark.parametrize('cls', [RepVGG, QARepVGG])
+def test_official_segmentation_setting_has_output_stride_8_and_fuses_exactly(cls):
+    # DingXiaoH/RepVGG example_pspnet.py: the last two stages at stride 1, their 3x3 convs
+    # dilated 2 and 4 (every block), the 1x1 convs only lose their stride
+    torch.manual_seed(0)
+    model = cls('A0', out_indices=(0, 1, 2, 3), strides=(2, 2, 1, 1), dilations=(1, 1, 2, 4))
+    randomize_bn_statistics(model).eval()
+    assert [b.branch_3x3.conv.dilation for b in model.stages[3]] == [(4, 4)]
+    assert {b.branch_3x3.conv.dilation for b in model.stages[2]} == {(2, 2)}
+    branch_1x1 = model.stages[2][0].branch_1x1  # a ConvBN in RepVGG, a bare conv in QARepVGG
+    assert getattr(branch_1x1, 'conv', branch_1x1).stride == (1, 1)
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        expected = model(x)
+        assert [tuple(o.shape[-2:]) for o in expected] == [(16, 24), (8, 12), (8, 12), (8, 12)]
+        model.switch_to_deploy()
+        assert relative_error(model(x), expected) <= 1e-5
+    deployed = cls('A0', out_indices=(0, 1, 2, 3), strides=(2, 2, 1, 1), dilations=(1, 1, 2, 4),
+                   deploy=True)
+    deployed.load_state_dict(model.state_dict(), strict=True)
+    # stride 1 and dilation change no parameter
+    assert count_with_fc(deployed) == count_with_fc(RepVGG('A0', deploy=True))
+
+
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(strides=(2, 2, 1)), r'strides must give 4 values \(one per stage\), each one of 1, 2'),
+    (dict(strides=(2, 2, 3, 1)), r'strides must give 4 values .* got \(2, 2, 3, 1\)'),
+    (dict(dilations=(1, 1, 0, 4)), r'dilations must give 4 values .* each an int >= 1'),
+])
+def test_bad_strides_or_dilations_are_refused_with_the_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        RepVGG('A0', **kwargs)
+
+
+def test_strides_and_dilations_follow_a_three_stage_arch():
+    model = RepVGG(dict(num_blocks=[1, 1, 1], width_factor=[1, 1, 1]), strides=(2, 1, 2))
+    assert model.strides == (2, 1, 2) and model.dilations == (1, 1, 1)

@@ -79,3 +79,35 @@ def test_block_with_group_norm_refuses_to_fuse():
     with pytest.raises(TypeError, match='cannot fuse a GroupNorm into a convolution'):
         block.switch_to_deploy()
     assert not block.deploy and isinstance(block.branch_3x3, nn.Module)
+
+
+@pytest.mark.parametrize('in_channels,out_channels,groups,dilation', [
+    (16, 16, 1, 2),   # all three branches: 1x1 and identity on the dilated centre tap
+    (16, 16, 4, 4),   # grouped identity
+    (16, 32, 1, 4),   # no identity
+])
+def test_dilated_block_fuses_exactly_and_keeps_its_geometry(in_channels, out_channels, groups,
+                                                            dilation):
+    torch.manual_seed(0)
+    block = RepVGGBlock(in_channels, out_channels, groups=groups, dilation=dilation)
+    randomize_bn_statistics(block).eval()
+    assert block.branch_3x3.conv.dilation == (dilation, dilation)
+    assert block.branch_3x3.conv.padding == (dilation, dilation)
+    assert block.branch_1x1.conv.dilation == (1, 1)
+    x = torch.randn(2, in_channels, 13, 11)
+    with torch.no_grad():
+        expected = block(x)
+        block.switch_to_deploy()
+        assert block.fused_conv.dilation == (dilation, dilation)
+        assert relative_error(block(x), expected) <= 1e-5
+        deployed = RepVGGBlock(in_channels, out_channels, groups=groups, dilation=dilation,
+                               deploy=True).eval()
+        deployed.load_state_dict(block.state_dict(), strict=True)
+        assert torch.equal(deployed(x), block(x))
+    assert expected.shape[-2:] == x.shape[-2:]
+
+
+@pytest.mark.parametrize('dilation', [0, 1.5])
+def test_bad_dilation_is_refused_with_the_value(dilation):
+    with pytest.raises(ValueError, match=f'dilation must be an int >= 1, got {dilation}'):
+        RepVGGBlock(8, 8, dilation=dilation)

@@ -1,0 +1,8 @@
+# The fused UPerNet ParameterNet-600M: backbone deploy=True, heads without norms (their BNs folded
+# into the convs' biases). Load a *_deploy.pth checkpoint (ReparamHook, tools/reparameterize.py).
+_base_ = './upernet_parameternet-600m_4xb4-160k_ade20k-512x512.py'
+
+model = dict(
+    backbone=dict(deploy=True),
+    decode_head=dict(norm_cfg=None),
+    auxiliary_head=dict(norm_cfg=None))
