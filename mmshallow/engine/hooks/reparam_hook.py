@@ -92,11 +92,6 @@ class ReparamHook(Hook):
         self.save_deploy_checkpoint = save_deploy_checkpoint
         self.fold_batchnorms = fold_batchnorms
 
-    def _fuse(self, model: nn.Module, root: nn.Module) -> nn.Module:
-        # root decides for an EMA copy too, which is not itself recognizable as a segmentor
-        fold = is_segmentor(root) if self.fold_batchnorms is None else self.fold_batchnorms
-        return reparameterize_for_deploy(model, fold)
-
     def before_test_epoch(self, runner) -> None:
         model = unwrap_model(runner.model)
         for hook in ema_hooks(runner):
@@ -107,9 +102,9 @@ class ReparamHook(Hook):
                 # model fused with its own statistics.
                 for ema_buffer, buffer in zip(ema.module.buffers(), model.buffers()):
                     ema_buffer.data.copy_(buffer.data)
-            self._fuse(ema.module, model)
+            reparameterize_for_deploy(ema.module, self.fold_batchnorms)
         # the test loop calls model.eval() only after this hook: fuse what it will evaluate
-        self._fuse(model, model)
+        reparameterize_for_deploy(model, self.fold_batchnorms)
         runner.logger.info('ReparamHook: testing the re-parameterized (deploy) model')
 
     def after_train(self, runner) -> None:
@@ -129,7 +124,7 @@ class ReparamHook(Hook):
             # What mmengine's checkpoints hold as 'state_dict' when EMA is on: the averaged
             # parameters, with buffers that EMA either averaged or kept in sync with the source.
             model.load_state_dict(hook.ema_model.module.state_dict())
-        self._fuse(model, model)
+        reparameterize_for_deploy(model, self.fold_batchnorms)
 
         last = runner.message_hub.get_info('last_ckpt')
         if last:
